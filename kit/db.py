@@ -1,0 +1,104 @@
+"""An eventlet-safe SQLAlchemy session per worker, as a nameko DependencyProvider.
+
+Usage in a service:
+    db = Database()
+    ...
+    with self.db.transaction() as session:   # commits on success, rolls back on error
+        session.add(User(...))
+        self.outbox.add(session, "user.created", {...})   # same transaction
+
+psycogreen makes psycopg2 yield to other green threads while it waits on the server, so one
+slow query never stalls the process (nameko's monkey patching does much the same; patching
+twice is harmless and keeps `nameko shell` and scripts honest too).
+"""
+from contextlib import contextmanager
+
+import psycogreen.eventlet
+from nameko.extensions import DependencyProvider
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import sessionmaker
+
+psycogreen.eventlet.patch_psycopg()
+
+
+def database_uri(config, service_name):
+    return config["DB_URIS"][service_name]
+
+
+def make_engine(uri, pool_size=10, max_overflow=20):
+    return create_engine(uri, pool_size=pool_size, max_overflow=max_overflow,
+                         pool_pre_ping=True, pool_recycle=1800)
+
+
+class WorkerDatabase:
+    """What a worker sees as `self.db`: a lazily opened session and a transaction helper."""
+
+    def __init__(self, provider):
+        self._provider = provider
+        self._session = None
+
+    @property
+    def engine(self):
+        return self._provider.engine
+
+    @property
+    def session(self):
+        if self._session is None:
+            self._session = self._provider.Session()
+        return self._session
+
+    @contextmanager
+    def transaction(self):
+        """A fresh session whose work commits together or not at all."""
+        session = self._provider.Session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def ping(self):
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return True
+
+    def close(self):
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
+class Database(DependencyProvider):
+    """Engine per service process (DB_URIS[<service name>]); session per worker."""
+
+    def __init__(self, service_name=None):
+        self.service_name = service_name
+        self.engine = None
+        self.Session = None
+        self._workers = {}
+
+    def setup(self):
+        name = self.service_name or self.container.service_name
+        pool = int(self.container.config.get("max_workers", 10))
+        self.engine = make_engine(database_uri(self.container.config, name), pool_size=pool)
+        self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
+
+    def stop(self):
+        if self.engine is not None:
+            self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        wrapper = WorkerDatabase(self)
+        self._workers[worker_ctx] = wrapper
+        return wrapper
+
+    def worker_teardown(self, worker_ctx):
+        wrapper = self._workers.pop(worker_ctx, None)
+        if wrapper is not None:
+            wrapper.close()

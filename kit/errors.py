@@ -1,0 +1,68 @@
+"""Typed errors with a stable code. Services raise them; the gateway maps each class to one status.
+
+`deserialize_to_instance` makes nameko rebuild the same class on the caller's side of an RPC, so
+the gateway (and any service calling another) catches `NotFound`, not a stringly `RemoteError`.
+Args are kept positional (code, message, details) because nameko ships `exc.args` over the wire.
+"""
+from nameko.exceptions import deserialize_to_instance
+
+
+class ServiceError(Exception):
+    """Base of every expected error. `code` is stable and machine-readable; `details` is JSON."""
+
+    default_code = "error"
+
+    def __init__(self, code=None, message="", details=None):
+        code = code or self.default_code
+        details = details or {}
+        super().__init__(code, message, details)
+        self.code, self.message, self.details = code, message, details
+
+    def __str__(self):
+        return f"{self.code}: {self.message}"
+
+    def to_dict(self):
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+@deserialize_to_instance
+class ValidationFailed(ServiceError):
+    """Input is well-formed but wrong; details map each field to its problems."""
+    default_code = "validation_failed"
+
+
+@deserialize_to_instance
+class BadRequest(ServiceError):
+    default_code = "bad_request"
+
+
+@deserialize_to_instance
+class NotFound(ServiceError):
+    default_code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(ServiceError):
+    default_code = "conflict"
+
+
+@deserialize_to_instance
+class Unauthorized(ServiceError):
+    default_code = "unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(ServiceError):
+    default_code = "forbidden"
+
+
+@deserialize_to_instance
+class TooManyRequests(ServiceError):
+    default_code = "rate_limited"
+
+
+def validation_error(marshmallow_error):
+    """Turn a marshmallow ValidationError into ours, naming each field."""
+    return ValidationFailed(
+        "validation_failed", "Some fields are invalid.", {"fields": marshmallow_error.messages}
+    )

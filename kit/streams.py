@@ -1,0 +1,234 @@
+"""`@stream_handler`: a nameko entrypoint that consumes Redis Streams through a consumer group.
+
+    @stream_handler("order_events", "payment_events", group="notification_consumer")
+    def on_event(self, event):          # event = the envelope + "stream" and "entry_id"
+        ...
+
+Delivery contract (at least once; handlers must be idempotent by event["id"]):
+- XREADGROUP hands new entries to this process's consumer; each runs as a nameko worker.
+- Success → XACK. Failure → the entry stays pending.
+- A reclaim loop XAUTOCLAIMs entries idle longer than `claim_idle_ms` (failed here, or left
+  by a dead replica) and runs them again; once an entry has been delivered more than
+  `max_deliveries` times it is copied to the `dead_letter` stream and XACKed, atomically,
+  so it lands there once and the group moves on.
+"""
+import json
+import logging
+import os
+import socket
+from functools import partial
+
+import eventlet
+import redis
+from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
+from prometheus_client import Counter
+
+from kit.envelope import BadEnvelope, from_stream_fields
+from kit.topology import DEAD_LETTER_STREAM
+
+log = logging.getLogger(__name__)
+
+STREAM_HANDLED = Counter("stream_entries_handled_total", "Stream entries handled",
+                         ["stream", "group", "outcome"])
+
+# XACK and the dead_letter copy in one step: only the caller whose XACK removed the entry from
+# the pending list writes the copy, so two reclaimers can never dead-letter it twice.
+DEAD_LETTER_SCRIPT = """
+if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
+  return redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', unpack(ARGV, 4))
+end
+return false
+"""
+
+
+def stream_settings(config):
+    s = config.get("STREAMS", {})
+    return {
+        "block_ms": int(s.get("block_ms", 2000)),
+        "batch": int(s.get("batch", 100)),
+        "claim_idle_ms": int(s.get("claim_idle_ms", 30000)),
+        "claim_interval_ms": int(s.get("claim_interval_ms", 5000)),
+        "max_deliveries": int(s.get("max_deliveries", 5)),
+        "dead_letter": s.get("dead_letter", DEAD_LETTER_STREAM),
+        "maxlen": int(s.get("maxlen", 1000000)),
+    }
+
+
+def blocking_redis(uri, block_ms):
+    """redis-py's default 5 s socket timeout would break a longer BLOCK: give it headroom."""
+    return redis.Redis.from_url(uri, socket_timeout=block_ms / 1000.0 + 10,
+                                socket_connect_timeout=5, health_check_interval=30)
+
+
+def ensure_group(client, stream, group):
+    try:
+        client.xgroup_create(stream, group, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class StreamConsumer(SharedExtension, ProviderCollector):
+    """One per container: a reader per consumer group and a reclaim loop per (stream, group)."""
+
+    def __init__(self):
+        super().__init__()
+        self._running = False
+        self._in_flight = set()
+
+    def setup(self):
+        self.settings = stream_settings(self.container.config)
+        self.client = blocking_redis(self.container.config["REDIS_URI"], self.settings["block_ms"])
+        self.consumer_name = f"{self.container.service_name}-{socket.gethostname()}-{os.getpid()}"
+        self._dead_letter = self.client.register_script(DEAD_LETTER_SCRIPT)
+
+    def routes(self):
+        """{group: {stream: handler entrypoint}}."""
+        table = {}
+        for provider in self._providers:
+            for stream in provider.streams:
+                table.setdefault(provider.group, {})[stream] = provider
+        return table
+
+    def start(self):
+        self._running = True
+        for group, streams in self.routes().items():
+            for stream in streams:
+                ensure_group(self.client, stream, group)
+            self.container.spawn_managed_thread(
+                partial(self._read_loop, group, streams), identifier=f"stream_reader:{group}")
+            for stream in streams:
+                self.container.spawn_managed_thread(
+                    partial(self._reclaim_loop, stream, group, streams[stream]),
+                    identifier=f"stream_reclaim:{stream}:{group}")
+
+    def stop(self):
+        self._running = False
+        self.wait_for_providers()
+
+    def kill(self):
+        self._running = False
+
+    def _read_loop(self, group, streams):
+        while self._running:
+            try:
+                replies = self.client.xreadgroup(
+                    group, self.consumer_name, {s: ">" for s in streams},
+                    count=self.settings["batch"], block=self.settings["block_ms"])
+            except redis.RedisError as exc:
+                self._recover(exc, group, streams)
+                continue
+            for stream, entries in replies or []:
+                stream = _text(stream)
+                for entry_id, fields in entries:
+                    self._dispatch(streams[stream], stream, _text(entry_id), fields, 1)
+
+    def _recover(self, exc, group, streams):
+        """A deleted stream or group (ops trimmed it, a flush) is recreated; else back off."""
+        log.warning("stream consumer %s on %s: %s", group, ",".join(streams), exc.args)
+        if "NOGROUP" in str(exc.args):
+            try:
+                for stream in streams:
+                    ensure_group(self.client, stream, group)
+                return
+            except redis.RedisError:
+                pass
+        eventlet.sleep(1)
+
+    def _reclaim_loop(self, stream, group, provider):
+        start = "0-0"
+        interval = self.settings["claim_interval_ms"] / 1000.0
+        while self._running:
+            eventlet.sleep(interval)
+            try:
+                start = self._reclaim_once(stream, group, provider, start)
+            except redis.RedisError as exc:
+                self._recover(exc, group, [stream])
+
+    def _reclaim_once(self, stream, group, provider, start):
+        reply = self.client.xautoclaim(stream, group, self.consumer_name,
+                                       min_idle_time=self.settings["claim_idle_ms"],
+                                       start_id=start, count=self.settings["batch"])
+        next_start, claimed = _text(reply[0]), reply[1]
+        for entry_id, fields in claimed:
+            entry_id = _text(entry_id)
+            if entry_id in self._in_flight or fields is None:
+                continue
+            pending = self.client.xpending_range(stream, group, min=entry_id, max=entry_id,
+                                                 count=1)
+            deliveries = pending[0]["times_delivered"] if pending else 1
+            if deliveries > self.settings["max_deliveries"]:
+                self._send_to_dead_letter(stream, group, entry_id, fields, deliveries - 1,
+                                          "max deliveries exceeded")
+            else:
+                self._dispatch(provider, stream, entry_id, fields, deliveries)
+        return next_start
+
+    def _send_to_dead_letter(self, stream, group, entry_id, fields, deliveries, reason):
+        copy = {_text(k): _text(v) for k, v in (fields or {}).items()}
+        copy.update({"origin_stream": stream, "origin_group": group, "origin_entry_id": entry_id,
+                     "deliveries": str(deliveries), "reason": reason})
+        args = [group, entry_id, self.settings["maxlen"]]
+        for key, value in copy.items():
+            args += [key, value]
+        self._dead_letter(keys=[stream, self.settings["dead_letter"]], args=args)
+        STREAM_HANDLED.labels(stream, group, "dead_letter").inc()
+        log.error("dead-lettered %s %s for %s after %s deliveries: %s",
+                  stream, entry_id, group, deliveries, reason)
+
+    def _dispatch(self, provider, stream, entry_id, fields, deliveries):
+        try:
+            event = from_stream_fields(fields)
+        except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+            self._send_to_dead_letter(stream, provider.group, entry_id, fields, deliveries,
+                                      f"bad envelope: {exc!r}")
+            return
+        event.update(stream=stream, entry_id=entry_id, deliveries=deliveries)
+        self._in_flight.add(entry_id)
+        provider.handle_entry(stream, entry_id, event, self._on_result)
+
+    def _on_result(self, stream, group, entry_id, exc_info):
+        self._in_flight.discard(entry_id)
+        if exc_info is None:
+            try:
+                self.client.xack(stream, group, entry_id)
+            except redis.RedisError as exc:  # stays pending; reclaimed and re-run (idempotent)
+                log.warning("XACK %s %s failed: %r", stream, entry_id, exc)
+            STREAM_HANDLED.labels(stream, group, "ok").inc()
+        else:
+            STREAM_HANDLED.labels(stream, group, "error").inc()
+
+
+class StreamHandler(Entrypoint):
+    consumer = StreamConsumer()
+
+    def __init__(self, *streams, group, **kwargs):
+        if not streams:
+            raise ValueError("stream_handler needs at least one stream")
+        self.streams = streams
+        self.group = group
+        super().__init__(**kwargs)
+
+    def setup(self):
+        self.consumer.register_provider(self)
+
+    def stop(self):
+        self.consumer.unregister_provider(self)
+
+    def handle_entry(self, stream, entry_id, event, on_result):
+        def handle_result(worker_ctx, result, exc_info):
+            on_result(stream, self.group, entry_id, exc_info)
+            return result, exc_info
+
+        self.container.spawn_worker(
+            self, (event,), {}, context_data={"correlation_id": event.get("correlation_id")},
+            handle_result=handle_result)
+
+
+stream_handler = StreamHandler.decorator
+
+__all__ = ["stream_handler", "BadEnvelope"]

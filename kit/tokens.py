@@ -1,0 +1,46 @@
+"""Access tokens: short-lived HS256 JWTs signed by the users service, verified by the gateway.
+
+Verification needs only the shared secret, so the gateway checks a token without an RPC.
+Logout must bite at once, so the users service also marks the session revoked in Redis
+(`revoked_session_key`), which the gateway checks with one GET per request.
+"""
+import time
+import uuid
+
+import jwt
+
+ALGORITHM = "HS256"
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def revoked_session_key(session_id):
+    return f"auth:revoked_session:{session_id}"
+
+
+def issue_access_token(auth_config, user_id, role, session_id, now=None):
+    now = int(now or time.time())
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "sid": str(session_id),
+        "jti": uuid.uuid4().hex,
+        "typ": "access",
+        "iat": now,
+        "exp": now + int(auth_config["access_ttl_s"]),
+    }
+    return jwt.encode(claims, auth_config["jwt_secret"], algorithm=ALGORITHM)
+
+
+def decode_access_token(auth_config, token):
+    """Return the claims of a valid, unexpired access token, else raise InvalidToken."""
+    try:
+        claims = jwt.decode(token, auth_config["jwt_secret"], algorithms=[ALGORITHM],
+                            options={"require": ["exp", "sub", "sid", "typ"]})
+    except jwt.PyJWTError as exc:
+        raise InvalidToken(str(exc))
+    if claims.get("typ") != "access":
+        raise InvalidToken("not an access token")
+    return claims
