@@ -1,0 +1,47 @@
+"""Input schemas of the users service: every RPC validates here before touching the database."""
+from marshmallow import RAISE, Schema, fields, validate, validates, ValidationError
+
+USERNAME = validate.Regexp(r"^[A-Za-z0-9_.-]{3,30}$",
+                           error="3-30 characters: letters, digits, '_', '.', '-'.")
+PHONE = validate.Regexp(r"^\+?[0-9 ()-]{7,20}$", error="Not a valid phone number.")
+
+
+class RegisterSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, load_only=True,
+                             validate=validate.Length(min=8, max=128))
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+    @validates("full_name")
+    def _not_blank(self, value, **_):
+        if not value.strip():
+            raise ValidationError("Must not be blank.")
+
+
+class ProfileUpdateSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    full_name = fields.String(validate=validate.Length(min=1, max=120))
+    username = fields.String(validate=USERNAME)
+    bio = fields.String(allow_none=True, validate=validate.Length(max=500))
+    avatar_url = fields.URL(allow_none=True, validate=validate.Length(max=500))
+    phone = fields.String(allow_none=True, validate=PHONE)
+
+
+class LoginSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    email = fields.String(required=True, validate=validate.Length(min=1, max=254))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=128))
+
+
+class PageSchema(Schema):
+    limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
+    before_id = fields.Integer(load_default=None, allow_none=True,
+                               validate=validate.Range(min=1))
