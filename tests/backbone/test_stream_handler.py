@@ -1,0 +1,91 @@
+"""The kit's stream entrypoint against real Redis: retries, dead letters, and moving on."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from kit.config import ROOT
+from kit.envelope import make_envelope, to_stream_fields
+from tests.support.flaky_service import GROUP, STREAM
+from tests.support.harness import TEST_ENV, wait_for
+
+
+@pytest.fixture
+def flaky_service(config, redis_db):
+    redis_db.delete(STREAM)
+    env = dict(os.environ, AARYA_ENV=TEST_ENV)
+    proc = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+         f"config/{TEST_ENV}.yaml", "tests.support.flaky_service"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    # The group starts at id 0, so entries added once it exists are all delivered.
+    wait_for(lambda: any(g["name"] == GROUP for g in _groups(redis_db)), timeout=30,
+             message="flaky service created its group")
+    yield proc
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=15)
+
+
+def _groups(redis_db):
+    try:
+        return redis_db.xinfo_groups(STREAM)
+    except Exception:
+        return []
+
+
+def publish(redis_db, event_type):
+    envelope = make_envelope(event_type, "users", {"n": 1}, correlation_id="test")
+    entry_id = redis_db.xadd(STREAM, to_stream_fields(envelope))
+    return envelope["id"], entry_id
+
+
+def dead_letters_for(redis_db, entry_id):
+    return [f for _, f in redis_db.xrange("dead_letter") if f.get("origin_entry_id") == entry_id]
+
+
+def test_a_handler_failing_three_times_dead_letters_once_and_the_group_moves_on(
+        flaky_service, config, redis_db):
+    failing_id, failing_entry = publish(redis_db, "test.fail")
+    ok_id, _ = publish(redis_db, "test.ok")
+
+    wait_for(lambda: dead_letters_for(redis_db, failing_entry), timeout=20,
+             message="the failing entry in dead_letter")
+    # Wait two more reclaim rounds: nothing may be dead-lettered or retried again.
+    time.sleep(3 * config["STREAMS"]["claim_idle_ms"] / 1000.0)
+
+    letters = dead_letters_for(redis_db, failing_entry)
+    assert len(letters) == 1
+    assert letters[0]["id"] == failing_id
+    assert letters[0]["origin_stream"] == STREAM and letters[0]["origin_group"] == GROUP
+    assert int(redis_db.get(f"flaky:attempts:{failing_id}")) == config["STREAMS"]["max_deliveries"]
+    assert redis_db.sismember("flaky:done", ok_id)
+    assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
+
+
+def test_an_entry_with_a_bad_envelope_goes_to_dead_letter_without_running(
+        flaky_service, redis_db):
+    entry_id = redis_db.xadd(STREAM, {"type": "test.ok", "data": "{not json"})
+    wait_for(lambda: dead_letters_for(redis_db, entry_id), message="bad entry dead-lettered")
+    letter = dead_letters_for(redis_db, entry_id)[0]
+    assert letter["reason"].startswith("bad envelope")
+    assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
+    assert json.loads(json.dumps(letter))  # a plain, readable record for ops
+
+
+def test_ops_can_replay_a_dead_letter_to_its_stream(flaky_service, redis_db):
+    from kit.dead_letters import replay
+
+    entry_id = redis_db.xadd(STREAM, {"type": "test.ok"})  # bad envelope: dead-lettered
+    wait_for(lambda: dead_letters_for(redis_db, entry_id), message="dead-lettered")
+    letter_id = [i for i, f in redis_db.xrange("dead_letter")
+                 if f.get("origin_entry_id") == entry_id][0]
+    stream, new_id = replay(redis_db, letter_id)
+    assert stream == STREAM and new_id != entry_id
+    assert redis_db.xrange("dead_letter", min=letter_id, max=letter_id) == []
+    assert redis_db.xrange(STREAM, min=new_id, max=new_id)[0][1] == {"type": "test.ok"}
