@@ -2,8 +2,12 @@
 
 `deserialize_to_instance` makes nameko rebuild the same class on the caller's side of an RPC, so
 the gateway (and any service calling another) catches `NotFound`, not a stringly `RemoteError`.
-Args are kept positional (code, message, details) because nameko ships `exc.args` over the wire.
+Args are kept positional (code, message, details) because nameko ships `exc.args` over the wire;
+details travel as JSON text, since nameko stringifies any argument that is not a str/list/dict
+member it knows (5 would arrive as "5", True as "True").
 """
+import json
+
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -14,8 +18,10 @@ class ServiceError(Exception):
 
     def __init__(self, code=None, message="", details=None):
         code = code or self.default_code
+        if isinstance(details, str):  # rebuilt on the caller's side of an RPC
+            details = json.loads(details) if details else {}
         details = details or {}
-        super().__init__(code, message, details)
+        super().__init__(code, message, json.dumps(details, default=str))
         self.code, self.message, self.details = code, message, details
 
     def __str__(self):

@@ -10,7 +10,7 @@ from kit.db import Database
 from kit.schemas import load
 from kit.streams import stream_handler
 from kit.topology import ALL_STREAMS
-from nameko.rpc import rpc
+from kit.rpc import rpc
 from services.audit.models import AuditEntry
 from services.audit.schemas import AuditQuerySchema
 

@@ -4,7 +4,7 @@ Entry points only; the rules live in accounts.py and social.py. Every state chan
 with its event through the outbox.
 """
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
+from kit.rpc import rpc
 
 from kit.db import Database
 from kit.errors import NotFound, Unauthorized, ValidationFailed
