@@ -1,0 +1,40 @@
+"""create_app(): the gateway's Flask application, configured from config/<env>.yaml.
+
+    AARYA_ENV=dev gunicorn -c gateway/gunicorn_conf.py 'gateway.app:create_app()'
+
+Nothing here opens a connection: the RPC pool and the Redis client are made on first use, in
+the gunicorn worker, after it forked and gevent patched the standard library.
+Shared resources hang off app.extensions so WebSocket/SSE routes can reuse them:
+`gateway.rpc.rpc("users")`, `gateway.redis_client.redis_client()`.
+"""
+import logging.config
+
+from flask import Flask
+
+from gateway import correlation, errors, ratelimit, redis_client, rpc
+from gateway.openapi import bp as openapi_bp
+from gateway.routes import ALL_BLUEPRINTS
+from kit.config import load_config
+
+
+def create_app(env=None, config=None):
+    """`env` picks config/<env>.yaml (default $AARYA_ENV, else dev); tests may pass `config`."""
+    config = config if config is not None else load_config(env)
+    if config.get("LOGGING"):
+        logging.config.dictConfig(config["LOGGING"])
+
+    app = Flask("gateway")
+    app.config["AARYA"] = config
+    app.config["MAX_CONTENT_LENGTH"] = int(config["GATEWAY"]["max_body_bytes"])
+    app.json.sort_keys = False  # keep each payload in the order the service built it
+
+    # Hook order matters: the correlation id exists before anything can fail or be limited.
+    correlation.init_app(app)
+    ratelimit.init_app(app)
+    errors.init_app(app)
+    rpc.init_app(app, config)
+    redis_client.init_app(app, config)
+
+    for blueprint in (*ALL_BLUEPRINTS, openapi_bp):
+        app.register_blueprint(blueprint)
+    return app

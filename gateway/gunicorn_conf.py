@@ -1,0 +1,61 @@
+"""gunicorn settings for the gateway: the gevent worker, bind and worker count from GATEWAY.
+
+    AARYA_ENV=test gunicorn -c gateway/gunicorn_conf.py 'gateway.app:create_app()'
+
+Monkey patching: gunicorn's gevent worker calls gevent.monkey.patch_all() itself, in each
+worker right after fork and before it imports the app. So this file must not import nameko,
+kombu, redis or the app (preload_app stays off): those would then be imported unpatched in
+the master and inherited by every worker. kit.config pulls in only yaml and nameko's CLI
+parser (no eventlet, kombu or ssl), which is safe here. when_ready warns if that ever changes;
+post_worker_init stops a worker that did not end up patched.
+"""
+import os
+import sys
+
+from kit.config import load_config
+
+_gateway = load_config(os.environ.get("AARYA_ENV"))["GATEWAY"]
+
+bind = str(_gateway["bind"])
+workers = int(_gateway["workers"])
+worker_class = "gevent"
+worker_connections = int(_gateway.get("worker_connections", 1000))
+preload_app = False  # see above: the app must be imported after the worker patched
+keepalive = 5
+timeout = 30
+graceful_timeout = 20
+proc_name = "aarya-gateway"
+errorlog = "-"
+# Several gateways may share a host (dev, tests, bench): no shared control socket path to fight over.
+control_socket_disable = True
+accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None  # "-" for stdout; off by default
+
+
+# Imported in the master, these would reach every worker unpatched (see the module docstring).
+_MUST_WAIT_FOR_THE_WORKER = ("gateway.app", "nameko.standalone", "kombu", "redis", "eventlet")
+
+
+def when_ready(server):
+    leaked = [m for m in _MUST_WAIT_FOR_THE_WORKER if m in sys.modules]
+    if leaked:
+        server.log.warning("imported in the gunicorn master before gevent patching: %s",
+                           ", ".join(leaked))
+
+
+def post_worker_init(worker):
+    """Refuse to serve from a worker whose sockets would block the whole process."""
+    from gevent import monkey
+
+    unpatched = [m for m in ("socket", "select", "ssl", "threading", "time")
+                 if not monkey.is_module_patched(m)]
+    if unpatched:
+        worker.log.critical("gevent did not patch %s; stopping worker", ", ".join(unpatched))
+        raise SystemExit(1)
+    worker.log.info("gateway worker %s ready (gevent-patched)", worker.pid)
+
+
+def worker_exit(server, worker):
+    # Close idle RPC proxies so their reply queues go away with the worker.
+    pool = getattr(worker.wsgi, "extensions", {}).get("aarya.rpc")
+    if pool is not None:
+        pool.close()
