@@ -1,0 +1,252 @@
+"""Input schemas of the products service: every RPC validates here before touching the database.
+
+Money and quantities use `Whole`: an int (never a float, never a bool). Catalog filters also take
+digit strings, because they usually come straight from a query string.
+"""
+import re
+
+from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
+                         validates_schema)
+
+from services.products.models import CURRENCIES
+
+SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                       error="Lowercase letters and digits, separated by single '-'.")
+SKU = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$",
+                      error="3-64 characters: letters, digits, '.', '_', '-'.")
+ORDER_REF = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$",
+                            error="1-64 characters: letters, digits, ':', '.', '_', '-'.")
+SORTS = ("newest", "price_asc", "price_desc", "rating", "name")
+MAX_PRICE = 10 ** 12          # minor units; far above any garment, far below BIGINT
+MAX_STOCK = 1_000_000
+MAX_LINE_QUANTITY = 1_000
+
+
+class Whole(fields.Field):
+    """An integer. Floats and booleans are refused (10.5 must not quietly become 10)."""
+
+    default_error_messages = {"invalid": "Not a valid whole number."}
+
+    def __init__(self, *, from_string=False, **kwargs):
+        self.from_string = from_string
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            return value
+        if self.from_string and isinstance(value, str) and re.fullmatch(r"-?\d{1,18}",
+                                                                         value.strip()):
+            return int(value)
+        raise self.make_error("invalid")
+
+
+class SlugOrId(fields.Field):
+    """A category or brand named by id (int or digit string) or by slug; gives int or str."""
+
+    default_error_messages = {"invalid": "Not a valid id or slug."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value
+        if isinstance(value, str) and value.isdigit() and len(value) < 19 and int(value) > 0:
+            return int(value)
+        if isinstance(value, str) and len(value) <= 120 and re.fullmatch(
+                r"[a-z0-9]+(?:-[a-z0-9]+)*", value):
+            return value
+        raise self.make_error("invalid")
+
+
+def _text(max_len, min_len=1, **kwargs):
+    return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
+
+
+def _not_blank(value):
+    if value is not None and not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def _id(**kwargs):
+    return Whole(validate=validate.Range(min=1), **kwargs)
+
+
+def _price(**kwargs):
+    return Whole(validate=validate.Range(min=0, max=MAX_PRICE), **kwargs)
+
+
+CURRENCY = validate.OneOf(CURRENCIES)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ActorSchema(Schema):
+    """Who is calling a staff write, as the gateway knows it from the access token."""
+    class Meta:
+        unknown = RAISE
+
+    user_id = _id(required=True)
+    role = _text(20, required=True)
+
+
+class IdSchema(Strict):
+    user_id = _id()
+    product_id = _id()
+    variant_id = _id()
+    review_id = _id()
+    include_inactive = fields.Boolean(load_default=False)
+
+
+class ProductFiltersSchema(Strict):
+    category = SlugOrId(load_default=None)        # includes the category's descendants
+    brand = SlugOrId(load_default=None)
+    min_price = Whole(from_string=True, load_default=None, validate=validate.Range(min=0))
+    max_price = Whole(from_string=True, load_default=None, validate=validate.Range(min=0))
+    currency = fields.String(load_default=None, validate=CURRENCY)
+    size = _text(20, load_default=None)
+    colour = _text(40, load_default=None)
+    in_stock = fields.Boolean(load_default=None, allow_none=True)
+    q = _text(100, load_default=None)
+    sort = fields.String(load_default="newest", validate=validate.OneOf(SORTS))
+    cursor = _text(500, load_default=None)
+    limit = Whole(from_string=True, load_default=24, validate=validate.Range(min=1, max=100))
+
+    @validates_schema
+    def _price_range(self, data, **_):
+        low, high = data.get("min_price"), data.get("max_price")
+        if low is not None and high is not None and low > high:
+            raise ValidationError("Must not be below min_price.", "max_price")
+
+
+class VariantCreateSchema(Strict):
+    sku = fields.String(required=True, validate=SKU)
+    size = fields.String(required=True, validate=[validate.Length(min=1, max=20), _not_blank])
+    colour = fields.String(required=True, validate=[validate.Length(min=1, max=40), _not_blank])
+    price = _price(load_default=None, allow_none=True)
+    inventory_count = Whole(load_default=0, validate=validate.Range(min=0, max=MAX_STOCK))
+    low_stock_threshold = Whole(load_default=5, validate=validate.Range(min=0, max=MAX_STOCK))
+    is_active = fields.Boolean(load_default=True)
+
+
+class VariantUpdateSchema(Strict):
+    size = fields.String(validate=[validate.Length(min=1, max=20), _not_blank])
+    colour = fields.String(validate=[validate.Length(min=1, max=40), _not_blank])
+    price = _price(allow_none=True)
+    low_stock_threshold = Whole(validate=validate.Range(min=0, max=MAX_STOCK))
+    is_active = fields.Boolean()
+
+
+class ImageSchema(Strict):
+    url = fields.URL(required=True, schemes=("http", "https"), validate=validate.Length(max=500))
+    alt_text = _text(200, load_default=None, allow_none=True)
+    position = Whole(load_default=None, allow_none=True, validate=validate.Range(min=0, max=1000))
+
+
+class ProductCreateSchema(Strict):
+    name = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
+    slug = fields.String(load_default=None, validate=[validate.Length(max=220), SLUG])
+    description = fields.String(load_default=None, allow_none=True,
+                                validate=validate.Length(max=10_000))
+    brand_id = _id(required=True)
+    category_id = _id(required=True)
+    price = _price(required=True)
+    currency = fields.String(load_default="INR", validate=CURRENCY)
+    is_active = fields.Boolean(load_default=True)
+    variants = fields.List(fields.Nested(VariantCreateSchema), load_default=list,
+                           validate=validate.Length(max=200))
+    images = fields.List(fields.Nested(ImageSchema), load_default=list,
+                         validate=validate.Length(max=50))
+
+    @validates("variants")
+    def _distinct_skus(self, value, **_):
+        skus = [v["sku"].upper() for v in value]
+        if len(skus) != len(set(skus)):
+            raise ValidationError("Each variant needs its own sku.")
+        combos = [(v["size"].lower(), v["colour"].lower()) for v in value]
+        if len(combos) != len(set(combos)):
+            raise ValidationError("Each size and colour pair may appear once.")
+
+
+class ProductUpdateSchema(Strict):
+    name = fields.String(validate=[validate.Length(min=1, max=200), _not_blank])
+    description = fields.String(allow_none=True, validate=validate.Length(max=10_000))
+    brand_id = _id()
+    category_id = _id()
+    price = _price()
+    currency = fields.String(validate=CURRENCY)
+    is_active = fields.Boolean()
+
+
+class SetStockSchema(Strict):
+    variant_id = _id(required=True)
+    quantity = Whole(required=True, validate=validate.Range(min=0, max=MAX_STOCK))
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
+
+
+class AdjustStockSchema(Strict):
+    variant_id = _id(required=True)
+    delta = Whole(required=True, validate=validate.Range(min=-MAX_STOCK, max=MAX_STOCK))
+    reason = fields.String(required=True, validate=[validate.Length(min=1, max=200), _not_blank])
+
+    @validates("delta")
+    def _not_zero(self, value, **_):
+        if value == 0:
+            raise ValidationError("Must not be zero.")
+
+
+class LineSchema(Strict):
+    variant_id = _id(required=True)
+    quantity = Whole(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+
+
+class ReservationSchema(Strict):
+    order_ref = fields.String(required=True, validate=ORDER_REF)
+    items = fields.List(fields.Nested(LineSchema), required=True,
+                        validate=validate.Length(min=1, max=100))
+
+    @validates("items")
+    def _each_variant_once(self, value, **_):
+        ids = [line["variant_id"] for line in value]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Each variant may appear once; add the quantities up.")
+
+
+class OrderRefSchema(Strict):
+    order_ref = fields.String(required=True, validate=ORDER_REF)
+
+
+class ReviewSchema(Strict):
+    user_id = _id(required=True)
+    product_id = _id(required=True)
+    rating = Whole(required=True, validate=validate.Range(min=1, max=5))
+    title = fields.String(required=True, validate=[validate.Length(min=1, max=150), _not_blank])
+    body = fields.String(required=True, validate=[validate.Length(min=1, max=5000), _not_blank])
+
+
+class ReviewUpdateSchema(Strict):
+    rating = Whole(validate=validate.Range(min=1, max=5))
+    title = fields.String(validate=[validate.Length(min=1, max=150), _not_blank])
+    body = fields.String(validate=[validate.Length(min=1, max=5000), _not_blank])
+
+
+class ReviewPageSchema(Strict):
+    product_id = _id(required=True)
+    cursor = _text(200, load_default=None, allow_none=True)
+    limit = Whole(from_string=True, load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class ViewSchema(Strict):
+    product_id = _id(required=True)
+    user_id = _id(load_default=None, allow_none=True)
+    session_id = _text(100, load_default=None, allow_none=True)
+
+
+class VariantIdsSchema(Strict):
+    variant_ids = fields.List(_id(), required=True, validate=validate.Length(min=1, max=200))
+
+
+class TrendingSchema(Strict):
+    limit = Whole(from_string=True, load_default=10, validate=validate.Range(min=1, max=100))
