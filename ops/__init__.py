@@ -1,0 +1,1 @@
+"""Operations tooling: server install/start (servers.sh) and the process supervisor (platformctl)."""
