@@ -40,6 +40,7 @@ STOP_GRACE_S = 10
 # Seed hooks run after `up` in env dev, each only if its module exists: (module, args).
 DEV_SEED_HOOKS = (
     ("services.users.create_admin", ["--env", "dev", "--if-missing"]),
+    ("services.products.demo_catalog", ["--env", "dev"]),  # shows its progress bar
 )
 
 # Pids of children started by any Platform in this interpreter, so any instance can reap them.
@@ -447,13 +448,13 @@ class Platform:
 
     def _run_step(self, label, args, timeout=600, echo=False):
         """Run a one-shot python module in this env, output to log/<label>.log (and to stdout if
-        echo); raise with its output on failure."""
+        echo, with stderr — progress bars — live on the terminal); raise on failure."""
         log = self.log_dir / f"{label}.log"
         env = self._child_env(label, None)
         env.pop("WEB_SERVER_ADDRESS", None)
         result = subprocess.run(
             [sys.executable] + args, cwd=self.root, env=env, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=timeout,
+            stdout=subprocess.PIPE, stderr=None if echo else subprocess.STDOUT, timeout=timeout,
         )
         with open(log, "ab") as fh:
             fh.write(f"{LOG_MARK} {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(args)}\n".encode())
