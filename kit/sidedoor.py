@@ -50,9 +50,10 @@ class SideDoor:
         checks = {}
         healthy = True
         for name, dependency in sorted(vars(self).items()):
-            ping = getattr(dependency, "ping", None)
-            if not callable(ping):
+            # Look on the class: an RPC proxy answers any attribute, and would make a remote call.
+            if not callable(getattr(type(dependency), "ping", None)):
                 continue
+            ping = dependency.ping
             try:
                 checks[name] = bool(ping())
             except Exception as exc:  # a health probe reports, it never raises
@@ -71,4 +72,4 @@ class SideDoor:
 
     @http("GET", "/metrics")
     def metrics(self, request):
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest()
+        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()

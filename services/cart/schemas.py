@@ -1,0 +1,77 @@
+"""Input schemas of the cart service: every RPC validates here before touching Redis."""
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+# The gateway issues guest session ids (cookie or header); long and random, never guessable.
+SESSION_ID = validate.Regexp(r"^[A-Za-z0-9_-]{16,128}$",
+                             error="16-128 characters: letters, digits, '_', '-'.")
+ORDER_REF = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$",
+                            error="1-64 characters: letters, digits, '_', '.', ':', '-'.")
+MAX_QUANTITY = 1_000_000  # a sanity bound only; the stock is the real cap
+
+
+class Whole(fields.Integer):
+    """An integer that refuses booleans and floats (True is not 1 item, 1.5 is not a quantity)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class OwnerSchema(Schema):
+    """Whose cart: exactly one of a signed-in user's id or a guest's session id."""
+
+    class Meta:
+        unknown = RAISE
+
+    user_id = Whole(validate=validate.Range(min=1))
+    session_id = fields.String(validate=SESSION_ID)
+
+    @validates_schema
+    def _exactly_one(self, data, **_):
+        if ("user_id" in data) == ("session_id" in data):
+            raise ValidationError("Give exactly one of user_id or session_id.")
+
+
+class OwnerArg(Schema):
+    class Meta:
+        unknown = RAISE
+
+    owner = fields.Nested(OwnerSchema, required=True)
+
+
+class AddItemSchema(OwnerArg):
+    variant_id = Whole(required=True, validate=validate.Range(min=1))
+    quantity = Whole(required=True, validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class UpdateItemSchema(OwnerArg):
+    variant_id = Whole(required=True, validate=validate.Range(min=1))
+    quantity = Whole(required=True, validate=validate.Range(min=0, max=MAX_QUANTITY))
+
+
+class RemoveItemSchema(OwnerArg):
+    variant_id = Whole(required=True, validate=validate.Range(min=1))
+
+
+class MergeSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    session_id = fields.String(required=True, validate=SESSION_ID)
+    user_id = Whole(required=True, validate=validate.Range(min=1))
+
+
+class HoldSchema(OwnerArg):
+    order_ref = fields.String(required=True, validate=ORDER_REF)
+    ttl_s = Whole(load_default=None, allow_none=True, validate=validate.Range(min=30, max=3600))
+
+
+class OrderRefSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+    order_ref = fields.String(required=True, validate=ORDER_REF)
