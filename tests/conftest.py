@@ -1,7 +1,7 @@
 """Session fixtures: a clean test env and the real platform processes running in it.
 
-`platform` migrates the test databases, empties them, empties the test Redis db and the test
-vhost's queues, then starts every process of the tree (each service, the bridge, the gateway)
+`platform` rebuilds the test databases from their migrations, empties the test Redis db and
+the test vhost's queues, then starts every process of the tree (each service, the bridge, the gateway)
 as real processes with the same launcher `make up` uses, and stops them at the end.
 Nothing here is mocked.
 """
@@ -22,8 +22,8 @@ def config():
 def platform(config):
     p = Platform(env=harness.TEST_ENV)
     p.down()
+    harness.reset_service_schemas(config)
     p.migrate()
-    harness.truncate_service_tables(config)
     harness.redis_client(config).flushdb()
     harness.delete_vhost_queues(config)
     names = p.names()

@@ -45,14 +45,12 @@ def wait_for(predicate, timeout=15.0, interval=0.05, message="condition"):
         time.sleep(interval)
 
 
-def truncate_service_tables(config):
-    """Empty every table (but alembic_version) of each test database."""
+def reset_service_schemas(config):
+    """Give every test database a blank schema; migrations then rebuild it, seed rows included."""
     for service in services_with_migrations():
         engine = sa.create_engine(config["DB_URIS"][service])
         with engine.begin() as conn:
-            tables = [t for t in sa.inspect(conn).get_table_names() if t != "alembic_version"]
-            if tables:
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         engine.dispose()
 
 
