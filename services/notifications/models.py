@@ -7,10 +7,14 @@ email_logs, sms_logs          every message we tried to send, with its status an
 back_in_stock_subscriptions   "tell me when this variant is back" requests
 recipients                    who to write to: a projection of user.created / user.updated
 processed_events              (event_id, consumer): each stream event is acted on once
+chat_conversations            support chats: a shopper, at most one agent, open/assigned/closed
+chat_messages                 what either side wrote, oldest first by id
+chat_reads                    how far each participant has read a conversation
+promotions                    time-boxed discounts, and whether their start/end was announced
 outbox                        the kit's transactional outbox
 """
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.outbox import outbox_table
@@ -21,6 +25,9 @@ CATEGORIES = ("account", "orders", "payments", "stock_alerts", "promotions")
 # last attempt failed (retried while next_attempt_at is set) · skipped: not sent on purpose
 # (opted out).
 DELIVERY_STATUSES = ("queued", "sending", "sent", "failed", "skipped")
+# open: waiting for an agent · assigned: an agent has it · closed: over, read-only.
+CONVERSATION_STATUSES = ("open", "assigned", "closed")
+SENDER_ROLES = ("customer", "agent")
 
 
 class Base(DeclarativeBase):
@@ -141,6 +148,70 @@ class ProcessedEvent(Base):
     consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
     processed_at = _created_at()
+
+
+class ChatConversation(Base):
+    __tablename__ = "chat_conversations"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    agent_id: Mapped[int | None] = mapped_column(sa.BigInteger)
+    status: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    created_at = _created_at()
+    updated_at = _created_at()  # moves with every message, so lists show the liveliest first
+    closed_at = _ts()
+    closed_by: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class ChatMessage(Base):
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("chat_conversations.id"), nullable=False)
+    sender_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    sender_role: Mapped[str] = mapped_column(sa.String(16), nullable=False)
+    body: Mapped[str] = mapped_column(sa.Text, nullable=False)
+    created_at = _created_at()
+
+
+class ChatRead(Base):
+    __tablename__ = "chat_reads"
+
+    conversation_id: Mapped[int] = mapped_column(
+        sa.BigInteger, sa.ForeignKey("chat_conversations.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    last_read_message_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    updated_at = _created_at()
+
+
+class Promotion(Base):
+    __tablename__ = "promotions"
+
+    id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    title: Mapped[str] = mapped_column(sa.String(200), nullable=False)
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    code: Mapped[str | None] = mapped_column(sa.String(40))
+    # Exactly one of the two: a percentage, or an amount off in minor units of `currency`.
+    discount_percent: Mapped[int | None] = mapped_column(sa.SmallInteger)
+    discount_amount: Mapped[int | None] = mapped_column(sa.BigInteger)
+    currency: Mapped[str | None] = mapped_column(sa.String(3))
+    starts_at = _ts(nullable=False)
+    ends_at = _ts(nullable=False)
+    # What it applies to: these products, or one category (slug), or (neither) everything.
+    product_ids = mapped_column(ARRAY(sa.BigInteger))
+    category: Mapped[str | None] = mapped_column(sa.String(120))
+    created_by: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    updated_by: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at = _created_at()
+    updated_at = _created_at()
+    # Set when staff ended it before ends_at (or called it off before it started).
+    ended_at = _ts()
+    ended_by: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # When promotion.started / promotion.ended were written to the outbox: each is claimed
+    # once (UPDATE ... WHERE ..._event_at IS NULL) in the transaction that writes the event.
+    started_event_at = _ts()
+    ended_event_at = _ts()
 
 
 outbox = outbox_table(Base.metadata)
