@@ -34,4 +34,4 @@ def test_expired_tampered_and_foreign_tokens_are_refused():
     with pytest.raises(InvalidToken):
         decode_access_token(AUTH, token[:-2] + ("A" if token[-2] != "A" else "B") + token[-1])
     with pytest.raises(InvalidToken):
-        decode_access_token({**AUTH, "jwt_secret": "another-secret-0123456789abcdef"}, token)
+        decode_access_token({**AUTH, "jwt_secret": "another-secret-0123456789abcdef-long-enough"}, token)
