@@ -25,7 +25,7 @@ def database_uri(config, service_name):
     return config["DB_URIS"][service_name]
 
 
-def make_engine(uri, pool_size=10, max_overflow=20):
+def make_engine(uri, pool_size=5, max_overflow=10):
     return create_engine(uri, pool_size=pool_size, max_overflow=max_overflow,
                          pool_pre_ping=True, pool_recycle=1800)
 
@@ -82,8 +82,11 @@ class Database(DependencyProvider):
 
     def setup(self):
         name = self.service_name or self.container.service_name
-        pool = int(self.container.config.get("max_workers", 10))
-        self.engine = make_engine(database_uri(self.container.config, name), pool_size=pool)
+        # A worker holds one or two connections (session + transaction); ten services share one
+        # PostgreSQL, so keep few idle and open more only while a burst lasts.
+        workers = int(self.container.config.get("max_workers", 10))
+        self.engine = make_engine(database_uri(self.container.config, name),
+                                  pool_size=min(workers, 5), max_overflow=2 * workers)
         self.Session = sessionmaker(bind=self.engine, expire_on_commit=False)
 
     def stop(self):

@@ -190,6 +190,8 @@ start_pg() {
     log "postgresql: creating cluster $PG_VERSION $PG_CLUSTER"
     pg_createcluster "$PG_VERSION" "$PG_CLUSTER" >/dev/null
   fi
+  # Ten services, each with a worker pool, plus the suite's own readers: 100 slots run out.
+  pg_conftool "$PG_VERSION" "$PG_CLUSTER" set max_connections 300
   log "postgresql: starting cluster $PG_VERSION $PG_CLUSTER"
   pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start
   wait_for "postgresql" 60 pg_up

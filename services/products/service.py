@@ -8,10 +8,10 @@ after the commit and never decide anything.
 Error codes: NotFound product_not_found, variant_not_found, category_not_found,
 brand_not_found, review_not_found, reservation_not_found · Conflict out_of_stock,
 insufficient_stock, reservation_mismatch, reservation_committed, reservation_released,
-review_exists, sku_taken, slug_taken, variant_exists · Forbidden staff_only,
-not_review_author · ValidationFailed validation_failed (details.fields names each field).
+reservation_not_committed, review_exists, sku_taken, slug_taken, variant_exists · Forbidden
+staff_only, not_review_author · ValidationFailed validation_failed (details.fields names each
+field).
 """
-import json
 
 import redis
 from nameko.dependency_providers import Config
@@ -31,9 +31,6 @@ from services.products.schemas import (AdjustStockSchema, IdSchema, ImageSchema,
                                        ReviewSchema, ReviewUpdateSchema, SetStockSchema,
                                        TrendingSchema, VariantCreateSchema, VariantIdsSchema,
                                        VariantUpdateSchema, ViewSchema)
-
-PRODUCT_CACHE_TTL_S = 60  # short: a reader racing a writer can re-cache the old version
-
 
 def _nothing_to_update():
     return ValidationFailed("validation_failed", "Nothing to update.",
@@ -68,17 +65,12 @@ class ProductsService(sidedoor.SideDoor):
     @rpc
     def get_product(self, product_id, include_inactive=False):
         """A product with its variants, images, category path and rating summary."""
+        # Always from the database: the gateway's response cache, invalidated by product_events
+        # with a compare-and-set, is the one read cache; a second one here could hand it a copy
+        # cached by a reader that raced a writer.
         args = load(IdSchema(), {"product_id": product_id, "include_inactive": include_inactive})
-        key = inventory.product_cache_key(args["product_id"])
-        if not args["include_inactive"]:
-            cached = self._cache_get(key)
-            if cached is not None:
-                return cached
-        product = catalog.product_details(self.db.session, args["product_id"],
-                                          args["include_inactive"])
-        if product["is_active"]:
-            self._cache_set(key, product)
-        return product
+        return catalog.product_details(self.db.session, args["product_id"],
+                                       args["include_inactive"])
 
     @rpc
     def list_categories(self):
@@ -197,6 +189,18 @@ class ProductsService(sidedoor.SideDoor):
         inventory.refresh_caches(self.redis, changes)
         return result
 
+    @rpc
+    def return_stock(self, order_ref):
+        """A committed (sold) order came back unshipped: put its units back. Idempotent.
+
+        Conflict reservation_not_committed unless the reservation was committed."""
+        order_ref = load(OrderRefSchema(), {"order_ref": order_ref})["order_ref"]
+        with self.db.transaction() as session:
+            rows, changes, replayed = inventory.return_stock(session, self.outbox, order_ref)
+            result = {**presenters.reservation(order_ref, rows, replayed), "returned": True}
+        inventory.refresh_caches(self.redis, changes)
+        return result
+
     # --- staff: catalog ---------------------------------------------------------------------
 
     @rpc
@@ -306,19 +310,6 @@ class ProductsService(sidedoor.SideDoor):
         return result
 
     # --- caches -----------------------------------------------------------------------------
-
-    def _cache_get(self, key):
-        try:
-            raw = self.redis.get(key)
-        except redis.RedisError:
-            return None
-        return json.loads(raw) if raw else None
-
-    def _cache_set(self, key, value):
-        try:
-            self.redis.set(key, json.dumps(value, separators=(",", ":")), ex=PRODUCT_CACHE_TTL_S)
-        except redis.RedisError:
-            pass  # a cache that cannot be written is only slower
 
     def _forget_product(self, product_id):
         inventory.refresh_caches(self.redis, [], product_ids=[product_id])
