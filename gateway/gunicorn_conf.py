@@ -19,7 +19,9 @@ _gateway = load_config(os.environ.get("AARYA_ENV"))["GATEWAY"]
 bind = str(_gateway["bind"])
 workers = int(_gateway["workers"])
 worker_class = "gevent"
-worker_connections = int(_gateway.get("worker_connections", 1000))
+# Every open WebSocket/SSE client holds one of these: a worker is meant to hold thousands
+# (in practice `ulimit -n` of the worker is the bound).
+worker_connections = int(_gateway.get("worker_connections", 20000))
 preload_app = False  # see above: the app must be imported after the worker patched
 keepalive = 5
 timeout = 30
@@ -52,6 +54,11 @@ def post_worker_init(worker):
         worker.log.critical("gevent did not patch %s; stopping worker", ", ".join(unpatched))
         raise SystemExit(1)
     worker.log.info("gateway worker %s ready (gevent-patched)", worker.pid)
+    # The real-time tail starts now rather than at the first client, and closes its sockets
+    # (1001) as soon as the worker is told to stop.
+    realtime = getattr(worker.wsgi, "extensions", {}).get("aarya.realtime")
+    if realtime is not None:
+        realtime.start(is_serving=lambda: worker.alive)
 
 
 def worker_exit(server, worker):

@@ -26,12 +26,15 @@ class ProcessRedis:
         if self._client is None or self._pid != os.getpid():
             with self._lock:
                 if self._client is None or self._pid != os.getpid():
-                    self._client = redis.Redis.from_url(
-                        self.uri, decode_responses=True,
+                    # A blocking pool: thousands of greenlets may want Redis at once; past the
+                    # cap they wait their turn instead of failing (redis-py's default pool raises).
+                    pool = redis.BlockingConnectionPool.from_url(
+                        self.uri, decode_responses=True, max_connections=200, timeout=5,
                         socket_timeout=self.socket_timeout_s,
                         socket_connect_timeout=self.socket_timeout_s,
                         health_check_interval=30,
                     )
+                    self._client = redis.Redis(connection_pool=pool)
                     self._pid = os.getpid()
         return self._client
 

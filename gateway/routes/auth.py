@@ -1,7 +1,7 @@
 """/api/auth: register, sign in, rotate a refresh token, sign out — each one users-service RPC."""
 from flask import Blueprint, request
 
-from gateway import ratelimit
+from gateway import ratelimit, shopper
 from gateway.auth import require_user
 from gateway.params import json_object, require_fields
 from gateway.rpc import rpc
@@ -28,6 +28,7 @@ def login():
         ratelimit.record_login_failure(email, ip)
         raise
     ratelimit.forget_login_failures(email)
+    shopper.merge_guest_cart(tokens["user"]["id"])  # a guest cart brought along joins the user's
     return tokens
 
 

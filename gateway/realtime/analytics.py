@@ -1,0 +1,47 @@
+"""Live counts for /ws/analytics: events per type and orders per minute, counted from the tail.
+
+Every gateway process reads every event, so each one counts the same numbers from the moment it
+started; minutes come from the stream entry ids (the time Redis stored the event), so processes
+agree on the buckets too. A fuller picture (history, revenue) is the analytics service's job.
+"""
+import time
+from collections import Counter
+from datetime import datetime, timezone
+
+from gateway.realtime.messages import entry_ms
+
+KEEP_MINUTES = 60
+SHOWN_MINUTES = 5
+ORDER_PLACED = "order.created"
+
+
+def _minute_iso(minute):
+    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%dT%H:%MZ")
+
+
+class LiveCounts:
+    def __init__(self):
+        self.started_at = time.time()
+        self.minutes = {}              # minute number → Counter(event type)
+        self.version = 0               # bumps on every counted event
+
+    def count(self, entry_id, event_type):
+        minute = entry_ms(entry_id) // 60000
+        counter = self.minutes.get(minute)
+        if counter is None:
+            counter = self.minutes[minute] = Counter()
+            while len(self.minutes) > KEEP_MINUTES:
+                del self.minutes[min(self.minutes)]
+        counter[event_type] += 1
+        self.version += 1
+
+    def snapshot(self, shown=SHOWN_MINUTES):
+        now_minute = int(time.time() // 60)
+        minutes = []
+        for minute in range(now_minute - shown + 1, now_minute + 1):
+            counter = self.minutes.get(minute, Counter())
+            minutes.append({"minute": _minute_iso(minute), "orders": counter[ORDER_PLACED],
+                            "events": sum(counter.values()), "by_type": dict(counter)})
+        return {"type": "analytics", "counting_since": datetime.fromtimestamp(
+                    self.started_at, timezone.utc).isoformat(timespec="seconds"),
+                "minutes": minutes}
