@@ -81,8 +81,11 @@ class OutboxWriter:
             event_type, self._provider.source, data, version=version,
             correlation_id=self._worker_ctx.data.get("correlation_id"),
         )
+        # clock_timestamp(), not now(): events staged in one transaction keep their order
+        # (now() is the transaction's start time, the same for every row).
         session.execute(_OUTBOX.insert().values(
-            id=envelope["id"], event_type=event_type, envelope=envelope))
+            id=envelope["id"], event_type=event_type, envelope=envelope,
+            created_at=sa.func.clock_timestamp()))
         # Wake the relay as soon as this transaction commits, instead of waiting for its poll.
         if not session.info.get("outbox_listener"):
             session.info["outbox_listener"] = True

@@ -7,9 +7,9 @@ The rules that keep stock right:
   first one's result, and its condition fails. The CHECK (inventory_count >= 0) backs this up.
 - A reservation is all or nothing: any failing line raises, and the caller's transaction
   rolls every line back.
-- Reserve, commit and release are idempotent per order_ref. A transaction-scoped advisory
-  lock on the order_ref's hash serialises calls for the same order (a retry racing the
-  original), and the unique (order_ref, variant_id) backs that up.
+- Reserve, commit, release and return are idempotent per order_ref. A transaction-scoped
+  advisory lock on the order_ref's hash serialises calls for the same order (a retry racing
+  the original), and the unique (order_ref, variant_id) backs that up.
 - Lines are locked in variant id order, so two orders never wait on each other in a cycle.
 - Every change writes an `inventory_logs` row (old, new, delta, reason, order_ref) and a
   `product.inventory.updated` event in the same transaction.
@@ -31,7 +31,7 @@ from services.products.models import (COMMITTED, RELEASED, RESERVED, InventoryLo
 
 log = logging.getLogger(__name__)
 
-RESERVE, RELEASE, INITIAL_STOCK = "reserve", "release", "initial_stock"
+RESERVE, RELEASE, RETURN, INITIAL_STOCK = "reserve", "release", "return", "initial_stock"
 # KEYS: inventory:{product_id}, its version hash. Both expire after a day without changes, so a
 # write lost to a Redis blip heals by itself. ARGV: triples of variant id, count, version.
 CACHE_SCRIPT = """
@@ -234,6 +234,35 @@ def release(session, outbox, order_ref):
                                    back.inventory_count - row.quantity, back.inventory_count,
                                    back.low_stock_threshold, RELEASE, order_ref))
     _mark(session, rows, RELEASED)
+    write_ledger(session, outbox, changes)
+    return rows, changes, False
+
+
+def _returned(session, order_ref):
+    return session.scalar(sa.select(sa.exists().where(InventoryLog.order_ref == order_ref,
+                                                      InventoryLog.reason == RETURN)))
+
+
+def return_stock(session, outbox, order_ref):
+    """A paid order was cancelled and refunded before it shipped: its sold units go back on
+    the shelf. The reservation stays `committed` (the sale happened); the ledger's `return`
+    rows record the way back, and also make a repeat a no-op. Returns (rows, changes, replayed).
+    """
+    lock_order(session, order_ref)
+    rows = _require_reservation(session, order_ref)
+    status = rows[0].status
+    if status != COMMITTED:
+        raise Conflict("reservation_not_committed",
+                       f"Order {order_ref} was never sold ({status}); release it instead.",
+                       {"order_ref": order_ref, "status": status})
+    if _returned(session, order_ref):
+        return rows, [], True
+    changes = []
+    for row in rows:  # already in variant id order
+        back = _put_back(session, row.variant_id, row.quantity)
+        changes.append(StockChange(row.variant_id, back.product_id, back.sku,
+                                   back.inventory_count - row.quantity, back.inventory_count,
+                                   back.low_stock_threshold, RETURN, order_ref))
     write_ledger(session, outbox, changes)
     return rows, changes, False
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 
 from kit.errors import Conflict, NotFound, ValidationFailed
 from tests.products.helpers import STAFF, at_once, ledger, stock_of, table_counts
+from tests.support.harness import events_of_type, wait_for
 
 
 def order_ref():
@@ -182,3 +183,39 @@ def test_an_auditor_summing_the_ledger_finds_every_shelf_count(products_db, demo
         negative = conn.scalar(sa.text(
             "SELECT count(*) FROM product_variants WHERE inventory_count < 0"))
     assert disagree == [] and negative == 0
+
+
+def test_a_sold_order_returned_before_shipping_puts_its_units_back_once(rpc, redis_db,
+                                                                        products_db,
+                                                                        make_product):
+    product = make_product(stocks=(5, 3))
+    first, second = (v["id"] for v in product["variants"])
+    ref = order_ref()
+    rpc.products.reserve_stock(ref, [{"variant_id": first, "quantity": 2},
+                                     {"variant_id": second, "quantity": 1}])
+    with pytest.raises(Conflict) as unsold:  # held, not sold: that is release_stock's job
+        rpc.products.return_stock(ref)
+    assert unsold.value.code == "reservation_not_committed"
+    rpc.products.commit_stock(ref)
+    assert (stock_of(products_db, first), stock_of(products_db, second)) == (3, 2)
+
+    returned = rpc.products.return_stock(ref)
+    assert returned["returned"] and not returned["replayed"]
+    assert returned["status"] == "committed"  # the sale happened; the ledger tells the return
+    assert (stock_of(products_db, first), stock_of(products_db, second)) == (5, 3)
+    assert rpc.products.return_stock(ref)["replayed"]
+    assert (stock_of(products_db, first), stock_of(products_db, second)) == (5, 3)
+    assert [(r["reason"], r["delta"], r["order_ref"]) for r in ledger(products_db, first)] == [
+        ("initial_stock", 5, None), ("reserve", -2, ref), ("return", 2, ref)]
+    with pytest.raises(Conflict) as sold_again:  # a returned sale never frees its units twice
+        rpc.products.release_stock(ref)
+    assert sold_again.value.code == "reservation_committed"
+
+    news = wait_for(lambda: [e for e in events_of_type(
+        redis_db, "product_events", "product.inventory.updated", order_ref=ref)
+        if e["data"]["reason"] == "return"] or None, timeout=20, message="return events")
+    assert sorted((e["data"]["variant_id"], e["data"]["delta"]) for e in news) == [
+        (first, 2), (second, 1)]
+    assert redis_db.hget(f"inventory:{product['id']}", str(first)) == "5"
+    with pytest.raises(NotFound):
+        rpc.products.return_stock(order_ref())

@@ -1,0 +1,225 @@
+"""Input schemas of the orders service: every RPC validates here before touching anything.
+
+Unknown fields are refused by name (details.fields.<field> = ["Unknown field."]), so a client
+that misspells `postal_code` hears about it instead of shipping to a half address.
+Card details are checked for shape only (the payments service decides whether they pay) and
+are never stored: an order keeps the card's last four digits.
+"""
+import re
+from datetime import datetime, timezone
+
+from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate, validates,
+                         validates_schema)
+
+from services.orders import addresses
+from services.orders.models import STAFF_ROLES
+from services.orders.status import ALL, FULFILMENT
+
+MAX_LINES = 100
+MAX_LINE_QUANTITY = 1_000
+ORDER_STATUSES = [s.value for s in ALL]
+KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+
+
+class Whole(fields.Field):
+    """An integer. Floats and booleans are refused (1.5 must not quietly become 1)."""
+
+    default_error_messages = {"invalid": "Not a valid whole number."}
+
+    def __init__(self, *, from_string=False, **kwargs):
+        self.from_string = from_string
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        if isinstance(value, int):
+            return value
+        if self.from_string and isinstance(value, str) and re.fullmatch(r"\d{1,18}", value):
+            return int(value)
+        raise self.make_error("invalid")
+
+
+def _not_blank(value):
+    if value is not None and not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def _text(max_len, min_len=1, **kwargs):
+    return fields.String(validate=[validate.Length(min=min_len, max=max_len), _not_blank],
+                         **kwargs)
+
+
+def _id(**kwargs):
+    return Whole(validate=validate.Range(min=1), **kwargs)
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class ActorSchema(Schema):
+    """Who is calling, as the gateway knows it from the access token."""
+    class Meta:
+        unknown = RAISE
+
+    user_id = _id(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(("customer",) + STAFF_ROLES))
+
+
+class AddressSchema(Strict):
+    full_name = _text(120, required=True)
+    line1 = _text(200, required=True)
+    line2 = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    city = _text(100, required=True)
+    state = _text(100, required=True)
+    postal_code = _text(20, required=True)
+    country = fields.String(required=True)
+    phone = _text(30, required=True)
+
+    @validates("country")
+    def _iso_country(self, value, **_):
+        if not addresses.is_country(value.upper()):
+            raise ValidationError("Not an ISO 3166-1 alpha-2 country code (e.g. IN, US, GB).")
+
+    @validates("phone")
+    def _phone(self, value, **_):
+        if addresses.compact_phone(value) is None:
+            raise ValidationError("Not a phone number: 7-15 digits, optionally after '+'.")
+
+    @validates_schema(skip_on_field_errors=False)
+    def _postal_code(self, data, **_):
+        country = (data.get("country") or "").upper()
+        code = data.get("postal_code")
+        if code and addresses.is_country(country) and not addresses.postal_code_ok(country, code):
+            raise ValidationError(f"Not a valid postal code for {country}.", "postal_code")
+
+    @post_load
+    def _normalise(self, address, **_):
+        return {**address, "country": address["country"].upper(),
+                "postal_code": address["postal_code"].strip().upper(),
+                "phone": addresses.compact_phone(address["phone"]),
+                "line2": (address["line2"] or "").strip() or None}
+
+
+def luhn_ok(number):
+    digits = [int(d) for d in reversed(number)]
+    total = sum(d if i % 2 == 0 else (d * 2 - 9 if d > 4 else d * 2)
+                for i, d in enumerate(digits))
+    return total % 10 == 0
+
+
+class CardSchema(Strict):
+    number = fields.String(required=True)
+    exp_month = Whole(required=True, validate=validate.Range(min=1, max=12))
+    exp_year = Whole(required=True, validate=validate.Range(min=2000, max=2100))
+    cvc = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{3,4}$",
+                                                                error="3 or 4 digits."))
+    holder = _text(100, required=True)
+
+    @validates("number")
+    def _number(self, value, **_):
+        digits = re.sub(r"[ -]", "", value)
+        if not re.fullmatch(r"[0-9]{12,19}", digits) or not luhn_ok(digits):
+            raise ValidationError("Not a valid card number.")
+
+    @validates_schema
+    def _not_expired(self, data, **_):
+        if "exp_month" in data and "exp_year" in data:
+            now = datetime.now(timezone.utc)
+            if (data["exp_year"], data["exp_month"]) < (now.year, now.month):
+                raise ValidationError("The card has expired.", "exp_year")
+
+    @post_load
+    def _digits_only(self, card, **_):
+        return {**card, "number": re.sub(r"[ -]", "", card["number"])}
+
+
+class PaymentMethodSchema(Strict):
+    token = _text(200)
+    card = fields.Nested(CardSchema)
+
+    @validates_schema
+    def _one_way_to_pay(self, data, **_):
+        if ("token" in data) == ("card" in data):
+            raise ValidationError("Send exactly one of token or card.", "_schema")
+
+
+class LineSchema(Strict):
+    variant_id = _id(required=True)
+    quantity = Whole(required=True, validate=validate.Range(min=1, max=MAX_LINE_QUANTITY))
+
+
+class CreateOrderSchema(Strict):
+    shipping_address = fields.Nested(AddressSchema, required=True)
+    payment_method = fields.Nested(PaymentMethodSchema, required=True)
+    items = fields.List(fields.Nested(LineSchema), validate=validate.Length(min=1, max=MAX_LINES))
+    notes = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+    @validates("items")
+    def _each_variant_once(self, value, **_):
+        ids = [line["variant_id"] for line in value]
+        if len(ids) != len(set(ids)):
+            raise ValidationError("Each variant may appear once; add the quantities up.")
+
+
+class CheckoutArgsSchema(Strict):
+    idempotency_key = fields.String(required=True, validate=validate.Regexp(
+        KEY, error="1-255 printable characters without spaces."))
+    request_hash = fields.String(load_default=None, allow_none=True,
+                                 validate=validate.Regexp(r"^[0-9a-f]{16,128}$"))
+    ip = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class OrderIdSchema(Strict):
+    order_id = _id(required=True)
+
+
+class ListOrdersSchema(Strict):
+    status = fields.String(load_default=None, validate=validate.OneOf(ORDER_STATUSES))
+    user_id = _id(from_string=True, load_default=None)
+    payment_status = fields.String(load_default=None, validate=validate.Length(max=30))
+    before_id = _id(from_string=True, load_default=None)
+    limit = Whole(from_string=True, load_default=20, validate=validate.Range(min=1, max=100))
+
+
+TRACKING_NUMBER = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9 -]{2,79}$",
+                                  error="3-80 letters, digits, spaces or dashes.")
+
+
+class TrackingSchema(Strict):
+    """A tracking update: where the parcel is now (carrier and number may change on a
+    hand-over between carriers)."""
+    carrier = _text(60)
+    tracking_number = fields.String(validate=TRACKING_NUMBER)
+    current_location = _text(200, load_default=None, allow_none=True)
+    estimated_delivery = fields.Date(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class ShipmentSchema(TrackingSchema):
+    """Shipping an order names its carrier and tracking number."""
+    carrier = _text(60, required=True)
+    tracking_number = fields.String(required=True, validate=TRACKING_NUMBER)
+
+
+class StatusChangeSchema(Strict):
+    status = fields.String(required=True, validate=validate.OneOf(
+        [s.value for s in FULFILMENT],
+        error="Staff move fulfilment only: fulfilled, shipped or delivered; payments, "
+              "cancellations and refunds have their own calls."))
+    tracking = fields.Dict(load_default=None, allow_none=True)
+    note = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
+class CancelSchema(Strict):
+    reason = fields.String(load_default=None, allow_none=True,
+                           validate=validate.Length(max=64))
+
+
+class AbandonedCartsSchema(Strict):
+    user_id = _id(from_string=True, load_default=None)
+    recovered = fields.Boolean(load_default=None, allow_none=True)
+    before_id = _id(from_string=True, load_default=None)
+    limit = Whole(from_string=True, load_default=50, validate=validate.Range(min=1, max=200))
