@@ -184,7 +184,8 @@ def test_categories_brands_and_trending_are_cached_too(api):
         assert second.headers["X-Cache"] == "hit", path
         assert first.content == second.content
     names = [root["name"] for root in api.get("/api/categories").json()["items"]]
-    assert names == ["Men", "Women", "Kids"]
+    # Other stories of the session add root categories of their own; the demo's come in order.
+    assert [n for n in names if n in ("Men", "Women", "Kids")] == ["Men", "Women", "Kids"]
     assert len(api.get("/api/brands").json()["items"]) >= 30
 
 
