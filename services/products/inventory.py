@@ -316,6 +316,9 @@ def refresh_caches(redis_client, changes, product_ids=()):
             script(keys=[inventory_key(product_id), inventory_key(product_id) + ":version"],
                    args=args, client=pipe)
         for product_id in set(by_product) | set(product_ids):
+            # Bump the generation first: a reader that started before this change can no longer
+            # store its (old) copy; see product_cache.store_if_current.
+            pipe.incr(product_cache_key(product_id) + ":gen")
             pipe.delete(product_cache_key(product_id))
         pipe.execute()
     except redis.RedisError as exc:  # the database committed; a stale cache must not fail the call

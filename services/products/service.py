@@ -23,8 +23,8 @@ from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
-from services.products import (catalog, inventory, merchandising, presenters, reviews,
-                               trending)
+from services.products import (catalog, inventory, merchandising, presenters, product_cache,
+                               reviews, trending)
 from services.products.schemas import (AdjustStockSchema, IdSchema, ImageSchema,
                                        OrderRefSchema, ProductCreateSchema, ProductFiltersSchema,
                                        ProductUpdateSchema, ReservationSchema, ReviewPageSchema,
@@ -65,12 +65,15 @@ class ProductsService(sidedoor.SideDoor):
     @rpc
     def get_product(self, product_id, include_inactive=False):
         """A product with its variants, images, category path and rating summary."""
-        # Always from the database: the gateway's response cache, invalidated by product_events
-        # with a compare-and-set, is the one read cache; a second one here could hand it a copy
-        # cached by a reader that raced a writer.
         args = load(IdSchema(), {"product_id": product_id, "include_inactive": include_inactive})
-        return catalog.product_details(self.db.session, args["product_id"],
-                                       args["include_inactive"])
+        if args["include_inactive"]:  # staff views bypass the shoppers' cache
+            return catalog.product_details(self.db.session, args["product_id"], True)
+        cached, generation = product_cache.read(self.redis, args["product_id"])
+        if cached is not None:
+            return cached
+        product = catalog.product_details(self.db.session, args["product_id"], False)
+        product_cache.store_if_current(self.redis, args["product_id"], generation, product)
+        return product
 
     @rpc
     def list_categories(self):
