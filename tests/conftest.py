@@ -5,10 +5,16 @@ the test vhost's queues, then starts every process of the tree (each service, th
 as real processes with the same launcher `make up` uses, and stops them at the end.
 Nothing here is mocked.
 """
+import os
+import subprocess
+import sys
+
 import pytest
+import sqlalchemy as sa
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import kit.errors  # noqa: F401  (registers our error types so RPC errors arrive as themselves)
+from kit.config import ROOT
 from ops.platformctl import Platform
 from tests.support import harness
 
@@ -49,3 +55,21 @@ def rpc(config, platform):
 @pytest.fixture(scope="session")
 def gateway_url(config, platform):
     return "http://" + str(config["GATEWAY"]["bind"])
+
+
+@pytest.fixture(scope="session")
+def products_db(config):
+    engine = sa.create_engine(config["DB_URIS"]["products"])
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def demo_catalog(platform):
+    """The demo catalog, loaded once per session with the command `make up` uses."""
+    result = subprocess.run(
+        [sys.executable, "-m", "services.products.demo_catalog", "--env", harness.TEST_ENV,
+         "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "AARYA_ENV": harness.TEST_ENV})
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout

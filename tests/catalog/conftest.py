@@ -5,35 +5,13 @@ bridge and the gateway (gunicorn, gevent workers) in the test env; the demo cata
 with the command `make up` uses. Tests speak HTTP to the gateway like a client would, and read
 products_db, the streams and the gateway's Redis keys only to check what happened.
 """
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 import requests
 import sqlalchemy as sa
 
-from kit.config import ROOT
 from tests.catalog.helpers import Api, access_token
-from tests.support import harness
-
-
-@pytest.fixture(scope="session")
-def products_db(config):
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_catalog(platform):
-    result = subprocess.run(
-        [sys.executable, "-m", "services.products.demo_catalog", "--env", harness.TEST_ENV,
-         "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "AARYA_ENV": harness.TEST_ENV})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")

@@ -27,13 +27,6 @@ def orders_db(config):
 
 
 @pytest.fixture(scope="session")
-def products_db(config):
-    engine = _engine(config, "products")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
 def payments_db(config):
     engine = _engine(config, "payments")
     yield engine

@@ -5,36 +5,12 @@ the `platform` fixture of tests/conftest.py starts every process, the demo catal
 with the same command `make up` uses, and the tests read products_db and Redis directly only
 to check what the service did. Nothing is mocked.
 """
-import os
-import subprocess
-import sys
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
-from kit.config import ROOT
 from tests.products.helpers import STAFF
-from tests.support import harness
-
-
-
-@pytest.fixture(scope="session")
-def products_db(config):
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def demo_catalog(platform):
-    """The demo catalog, loaded once per session into the (freshly emptied) test database."""
-    result = subprocess.run(
-        [sys.executable, "-m", "services.products.demo_catalog", "--env", harness.TEST_ENV,
-         "--quiet"], cwd=ROOT, capture_output=True, text=True, timeout=300,
-        env={**os.environ, "AARYA_ENV": harness.TEST_ENV})
-    assert result.returncode == 0, result.stdout + result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")

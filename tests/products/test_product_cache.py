@@ -1,10 +1,21 @@
 """The products service's own read cache never serves a page older than the last write."""
+import pytest
+
 from services.products import product_cache
 from tests.products.helpers import STAFF
 
 
-def test_a_reader_that_raced_a_writer_cannot_put_the_old_page_back(redis_db):
-    product_id = 987654321
+@pytest.fixture
+def unknown_product_id(redis_db):
+    """An id no product has; its cache keys are removed after the test so no one reads them."""
+    product_id = 2_000_000_123
+    yield product_id
+    redis_db.delete(product_cache.generation_key(product_id),
+                    product_cache.generation_key(product_id)[:-len(":gen")])
+
+
+def test_a_reader_that_raced_a_writer_cannot_put_the_old_page_back(redis_db, unknown_product_id):
+    product_id = unknown_product_id
     page, generation = product_cache.read(redis_db, product_id)
     assert page is None
     redis_db.incr(product_cache.generation_key(product_id))  # a write lands meanwhile
