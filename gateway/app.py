@@ -13,14 +13,7 @@ from flask import Flask
 
 from gateway import correlation, errors, ratelimit, realtime, redis_client, rpc
 from gateway.openapi import bp as openapi_bp
-from gateway.routes.realtime import bp as realtime_bp
 from gateway import catalog_cache, product_views
-from gateway.routes.cart import bp as cart_bp
-from gateway.routes.catalog import bp as catalog_bp
-from gateway.routes.notifications import bp as notifications_bp
-from gateway.routes.orders import bp as orders_bp
-from gateway.routes.payments import bp as payments_bp
-from gateway.routes.promotions import bp as promotions_bp
 from gateway.routes import ALL_BLUEPRINTS
 from kit.config import load_config
 
@@ -44,18 +37,10 @@ def create_app(env=None, config=None):
     redis_client.init_app(app, config)
     realtime.init_app(app, config)  # /ws, /sse; its tail starts in the worker (gunicorn_conf)
 
-    for blueprint in (*ALL_BLUEPRINTS, realtime_bp, openapi_bp):
+    # Every area's blueprint (gateway/routes/<area>.py), then the document that describes them.
+    for blueprint in (*ALL_BLUEPRINTS, openapi_bp):
         app.register_blueprint(blueprint)
-    # Catalog and cart: their blueprints, the view recorder, the response cache's event listener.
-    app.register_blueprint(catalog_bp)
-    app.register_blueprint(cart_bp)
-    # Inbox, back-in-stock, support chat and promotions: the notifications service's REST side.
-    app.register_blueprint(notifications_bp)
-    app.register_blueprint(promotions_bp)
-    # Checkout, order history, fulfilment and tracking: the orders service.
-    app.register_blueprint(orders_bp)
-    # Saved cards, payments, refunds, fraud reviews and the card provider's webhook.
-    app.register_blueprint(payments_bp)
+    # The catalog's view recorder and the response cache's event listener.
     product_views.init_app(app, config)
     catalog_cache.init_app(app, config)
     return app

@@ -1026,6 +1026,19 @@ from gateway.realtime import api_doc as realtime_doc  # noqa: E402
 
 PATHS.update(realtime_doc.PATHS)
 
+# ---- newer areas: one module each in gateway/apidoc/ -------------------------------------------
+
+from gateway import apidoc  # noqa: E402
+
+TAGS = ["health", "auth", "users", "catalog", "cart", "system", "notifications", "chat",
+        "promotions", "orders", "payments", "realtime"]
+EXTRA_SECURITY_SCHEMES = {}
+for _part in apidoc.parts():
+    PATHS.update(_part.PATHS)
+    SCHEMAS.update(getattr(_part, "SCHEMAS", {}))
+    TAGS.extend(t for t in getattr(_part, "TAGS", ()) if t not in TAGS)
+    EXTRA_SECURITY_SCHEMES.update(getattr(_part, "SECURITY_SCHEMES", {}))
+
 
 def document():
     responses = {f"Error{status}": {"description": text, "content": json_content(ref("Error"))}
@@ -1043,17 +1056,15 @@ def document():
                            "carries `X-Correlation-ID` (sent by the client or made here).",
         },
         "servers": [{"url": "/"}],
-        "tags": [{"name": "health"}, {"name": "auth"}, {"name": "users"},
-                 {"name": "catalog"}, {"name": "cart"}, {"name": "system"},
-                 {"name": "notifications"}, {"name": "chat"}, {"name": "promotions"},
-                 {"name": "orders"}, {"name": "payments"}, {"name": "realtime"}],
+        "tags": [{"name": tag} for tag in TAGS],
         "paths": PATHS,
         "components": {
             "schemas": SCHEMAS,
             "responses": responses,
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "bearerFormat": "JWT"},
-                                **realtime_doc.SECURITY_SCHEMES, **PAYMENT_SECURITY_SCHEMES},
+                                **realtime_doc.SECURITY_SCHEMES, **PAYMENT_SECURITY_SCHEMES,
+                                **EXTRA_SECURITY_SCHEMES},
         },
     }
 

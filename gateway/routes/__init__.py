@@ -1,6 +1,19 @@
-"""One blueprint per area of the API; gateway.app registers them all (ALL_BLUEPRINTS)."""
-from gateway.routes.auth import bp as auth_bp
-from gateway.routes.health import bp as health_bp
-from gateway.routes.users import bp as users_bp
+"""One blueprint per area of the API, one module per area: every module here that defines `bp`
+is registered by gateway.app (ALL_BLUEPRINTS). A new area is a new module, nothing else."""
+import importlib
+import pkgutil
 
-ALL_BLUEPRINTS = (health_bp, auth_bp, users_bp)
+from flask import Blueprint
+
+
+def _discover():
+    found = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        bp = getattr(module, "bp", None)
+        if isinstance(bp, Blueprint):
+            found.append(bp)
+    return tuple(found)
+
+
+ALL_BLUEPRINTS = _discover()
