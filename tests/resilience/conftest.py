@@ -79,7 +79,8 @@ def chaos(chaos_config):
     figure(f"chaos env up: {len(p.names())} processes × {REPLICAS} replicas healthy in "
            f"{time.monotonic() - t0:.0f}s")
     yield p
-    p.down()
+    if not os.environ.get("AARYA_CHAOS_KEEP"):  # keep it running to look at a failure
+        p.down()
 
 
 @pytest.fixture(scope="session")

@@ -23,33 +23,41 @@ RECOVERY_LIMIT_S = 30
 LOAD_BETWEEN_S = 10 if LONG else 2
 
 
-def all_healthy(platform):
-    return all(platform.healthy(replica_name(name, i), timeout=2)
-               for name in platform.names() for i in range(1, REPLICAS + 1))
+def unhealthy(platform):
+    return [replica_name(name, i) for name in platform.names() for i in range(1, REPLICAS + 1)
+            if not platform.healthy(replica_name(name, i), timeout=2)]
+
+
+def health_body(platform, name):
+    try:
+        return requests.get(platform.health_url(name), timeout=3).text[:400]
+    except requests.RequestException as exc:
+        return repr(exc)
 
 
 def checkout_goes_through(shopper, gateway, variant, timeout=8):
-    """One complete checkout (cart, order, paid) through one gateway, or False."""
+    """One complete checkout (cart, order, paid) through one gateway: (order_ref, None), or
+    (None, what went wrong)."""
     auth = {"Authorization": f"Bearer {shopper.token}"}
     try:
         added = shopper.http.post(f"{gateway}/api/cart/items", headers=auth, timeout=timeout,
                                   json={"variant_id": variant, "quantity": 1})
         if added.status_code != 200:
-            return False
+            return None, f"cart {added.status_code} {added.text[:80]}"
         placed = shopper.http.post(f"{gateway}/api/orders", json=order_body(), timeout=timeout,
                                    headers={**auth, "Idempotency-Key": new_key()})
         if placed.status_code != 201:
-            return False
+            return None, f"order {placed.status_code} {placed.text[:80]}"
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             order = shopper.http.get(f"{gateway}/api/orders/{placed.json()['id']}",
                                      headers=auth, timeout=timeout)
             if order.status_code == 200 and order.json()["status"] == "paid":
-                return placed.json()["order_ref"]
+                return placed.json()["order_ref"], None
             time.sleep(0.2)
-    except requests.RequestException:
-        return False
-    return False
+    except requests.RequestException as exc:
+        return None, type(exc).__name__
+    return None, f"order not paid within {timeout}s: {order.status_code} {order.text[:80]}"
 
 
 def test_rabbitmq_redis_and_postgresql_restarts_heal_by_themselves(
@@ -67,10 +75,12 @@ def test_rabbitmq_redis_and_postgresql_restarts_heal_by_themselves(
             time.sleep(DOWN_S)
             chaos_servers("up", server)
             t_up = time.monotonic()
-            healed = None
+            healed, why = None, ""
             while time.monotonic() - t_up < RECOVERY_LIMIT_S + 30:
-                ref = all_healthy(chaos) and checkout_goes_through(prober, gateways[0],
-                                                                   variants[0])
+                sick = unhealthy(chaos)
+                ref, why = (None, f"unhealthy: {sick} {health_body(chaos, sick[0])}") if sick \
+                    else checkout_goes_through(
+                    prober, gateways[0], variants[0])
                 if ref:
                     probes.append(ref)
                     healed = time.monotonic()
@@ -79,6 +89,8 @@ def test_rabbitmq_redis_and_postgresql_restarts_heal_by_themselves(
             window = load.window(t_down, healed or time.monotonic())
             results.append((server, t_up - t_down, (healed - t_up) if healed else None,
                             window))
+            if not healed:
+                figure(f"[restarts]   {server} not healed; last probe: {why}")
             time.sleep(LOAD_BETWEEN_S)
     finally:
         load.stop()
