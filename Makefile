@@ -6,6 +6,7 @@
 #   make status   servers and processes, with health
 #   make down     stop the platform, then the servers that `make up` started
 #   make bench    run every bench/*.py in order
+#   make chaos    the long resilience runs (tests/resilience, AARYA_CHAOS=long) on dedicated servers
 #   make install  servers installed + .venv, nothing started
 
 SHELL := /bin/bash
@@ -21,7 +22,7 @@ STAMP := $(VENV)/.aarya-installed
 SERVERS := ops/servers.sh
 PLATFORMCTL := $(VPY) -m ops.platformctl
 
-.PHONY: help install servers-install servers-start servers venv up down status test bench
+.PHONY: help install servers-install servers-start servers venv up down status test bench chaos
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -67,3 +68,9 @@ bench: servers venv
 	@shopt -s nullglob; scripts=(bench/*.py); \
 	if [ $${#scripts[@]} -eq 0 ]; then echo "no bench/*.py yet"; exit 0; fi; \
 	for s in "$${scripts[@]}"; do echo "== $$s"; $(VPY) "$$s" || exit $$?; done
+
+# Kills and server restarts run only on ops/chaos_servers.sh's own servers (:5433/:5673/:6390).
+chaos: servers venv
+	@rc=0; AARYA_CHAOS=long AARYA_ENV=test $(VENV)/bin/pytest -q -s tests/resilience || rc=$$?; \
+	$(PLATFORMCTL) down --env chaos || true; cat var/chaos/figures.txt 2>/dev/null | tail -n 30; \
+	exit $$rc

@@ -1,4 +1,5 @@
 """The bridge's slice of the platform config (config/<env>.yaml), read once at start."""
+import os
 from dataclasses import dataclass
 
 from kit.topology import DEAD_LETTER_STREAM
@@ -37,7 +38,9 @@ def bridge_settings(config):
         seen_ttl_s=int(bridge["seen_ttl_s"]),
         maxlen=int(streams.get("maxlen", 1_000_000)),
         dead_letter_stream=streams.get("dead_letter", DEAD_LETTER_STREAM),
-        port=int(config["SERVICE_PORTS"]["bridge"]),
+        # A replica's launcher moves its side door (ops.platformctl), as for the nameko services.
+        port=int(os.environ.get("WEB_SERVER_ADDRESS", "").rpartition(":")[2]
+                 or config["SERVICE_PORTS"]["bridge"]),
         drain_timeout_s=float(bridge.get("drain_timeout_ms", 2)) / 1000,
         max_batch_wait_s=float(bridge.get("max_batch_wait_ms", 5)) / 1000,
         idle_timeout_s=float(bridge.get("idle_timeout_ms", 500)) / 1000,

@@ -12,6 +12,8 @@ from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
 from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
+from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
+
 ENTRYPOINT_SECONDS = Histogram(
     "entrypoint_seconds", "Worker run time by entrypoint and outcome",
     ["service", "entrypoint", "outcome"],

@@ -1,11 +1,11 @@
 """Supervise Aarya's own processes: the nameko services, the bridge and the gateway.
 
 CLI:
-    python -m ops.platformctl up [NAME ...]      [--env dev|test]
+    python -m ops.platformctl up [NAME ...]      [--env dev|test] [--replicas N]
     python -m ops.platformctl down [NAME ...]
     python -m ops.platformctl status [--json]
     python -m ops.platformctl restart NAME
-    python -m ops.platformctl start|stop|kill NAME
+    python -m ops.platformctl start|stop|kill NAME [--replica I]   (or NAME.I)
     python -m ops.platformctl logs NAME [-n 50]
     python -m ops.platformctl names | urls
 
@@ -17,6 +17,12 @@ Every process runs detached in its own session (so one signal reaches its whole 
 gunicorn workers included), with cwd = repo root and AARYA_ENV=<env>. State lives in var/<env>/:
 `<name>.pid` (the pid), `<name>.meta.json` (command, health URL, process start time, which guards
 against a recycled pid) and `log/<name>.log`.
+
+Replicas: any process runs as N copies. Replica 1 is plain `orders`; replica i ≥ 2 is `orders.i`,
+with its own pid/meta/log files and its own port: the side door (or the gateway's bind) moved by
+(i − 1) × REPLICAS.port_step (gateway: REPLICAS.gateway_port_step) from config, 50 and 10 by
+default, so replicas of testK's 8K01–8K11 land on 8K51–8K61 and its gateway 8K80 on 8K90…
+Nothing else differs: RPC queues are competing consumers and stream consumers are named by pid.
 """
 import argparse
 import json
@@ -194,8 +200,24 @@ class Platform:
         return names
 
     def _check(self, name):
-        if name not in self.names():
-            raise PlatformError(f"unknown process {name!r}; this tree has: {', '.join(self.names())}")
+        base, replica = split_replica(name)
+        if base not in self.names() or replica < 1:
+            raise PlatformError(f"unknown process {name!r}; this tree has: {', '.join(self.names())}"
+                                " (replicas: NAME.2, NAME.3, …)")
+
+    def _replica_env(self, name, config):
+        """Where replica i of a process listens: its side door (or bind) moved by (i-1) steps."""
+        base, replica = split_replica(name)
+        if replica == 1:
+            return {}
+        steps = config.get("REPLICAS") or {}
+        if base == "gateway":
+            host, _, port = str(config["GATEWAY"]["bind"]).rpartition(":")
+            step = int(steps.get("gateway_port_step", 10))
+            return {"GATEWAY_BIND": f"{host}:{int(port) + step * (replica - 1)}"}
+        step = int(steps.get("port_step", 50))
+        port = int(config["SERVICE_PORTS"][base]) + step * (replica - 1)
+        return {"WEB_SERVER_ADDRESS": f"127.0.0.1:{port}", "AARYA_REPLICA": str(replica)}
 
     def _tool(self, tool):
         """The venv's console script if present, else `python -m <tool>`."""
@@ -203,6 +225,7 @@ class Platform:
         return [str(script)] if script.exists() else [sys.executable, "-m", tool]
 
     def command(self, name):
+        name, _ = split_replica(name)
         if name == "bridge":
             return [sys.executable, "-m", "bridge", "--env", self.env]
         if name == "gateway":
@@ -216,11 +239,12 @@ class Platform:
 
     def url(self, name, extra_env=None):
         """Health URL of a process (extra_env may move it, e.g. WEB_SERVER_ADDRESS or GATEWAY_BIND)."""
-        extra_env = extra_env or {}
+        extra_env = {**self._replica_env(name, self.config), **(extra_env or {})}
         config = self._load_config(extra_env) if extra_env else self.config
+        name, _ = split_replica(name)
         if name == "gateway":
             addr = _loopback(str(config["GATEWAY"]["bind"]))
-        elif "WEB_SERVER_ADDRESS" in extra_env and name != "bridge":
+        elif "WEB_SERVER_ADDRESS" in extra_env:
             addr = _loopback(extra_env["WEB_SERVER_ADDRESS"])
         else:
             addr = self._side_door(name, config)
@@ -231,9 +255,11 @@ class Platform:
         env["AARYA_ENV"] = self.env
         env["PYTHONUNBUFFERED"] = "1"  # logs reach the file as they happen
         env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-        if name not in ("bridge", "gateway") and name in self.config.get("SERVICE_PORTS", {}):
-            env["WEB_SERVER_ADDRESS"] = self._side_door(name, self.config)
-        for key, value in (extra_env or {}).items():
+        base, _ = split_replica(name)
+        if base not in ("bridge", "gateway") and base in self.config.get("SERVICE_PORTS", {}):
+            env["WEB_SERVER_ADDRESS"] = self._side_door(base, self.config)
+        replica_env = self._replica_env(name, self.config) if base in self.names() else {}
+        for key, value in {**replica_env, **(extra_env or {})}.items():
             if value is None:
                 env.pop(key, None)
             else:
@@ -481,9 +507,10 @@ class Platform:
             if self._module_exists(module):
                 self._run_step(module.rsplit(".", 1)[-1], ["-m", module] + args, echo=True)
 
-    def up(self, names=None, timeout=120):
-        """Migrate, start everything (or `names`), wait until all are healthy; in dev, seed + print URLs."""
-        names = list(names or self.names())
+    def up(self, names=None, timeout=120, replicas=1):
+        """Migrate, start everything (or `names`) × `replicas`, wait until all are healthy; in dev,
+        seed + print URLs."""
+        names = [replica_name(n, i) for n in (names or self.names()) for i in range(1, replicas + 1)]
         for name in names:
             self._check(name)
         self.migrate()
@@ -522,6 +549,19 @@ class Platform:
         return "\n".join(f"  {k:<{width}}  {v}" for k, v in urls.items())
 
 
+def replica_name(name, replica):
+    """`orders`, 2 → `orders.2`; replica 1 keeps the plain name."""
+    return name if replica == 1 else f"{name}.{replica}"
+
+
+def split_replica(name):
+    """`orders.2` → ("orders", 2); `orders` → ("orders", 1)."""
+    base, dot, tail = name.rpartition(".")
+    if dot and tail.isdigit():
+        return base, int(tail)
+    return name, 1
+
+
 # ---------------------------------------------------------------------- CLI
 
 def _print_status(rows, as_json=False):
@@ -543,7 +583,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m ops.platformctl", parents=[common], description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
     for cmd, nargs in (("up", "*"), ("down", "*"), ("restart", 1), ("start", 1), ("stop", 1), ("kill", 1)):
-        sub.add_parser(cmd, parents=[common]).add_argument("names", nargs=nargs, metavar="NAME")
+        cmd_parser = sub.add_parser(cmd, parents=[common])
+        cmd_parser.add_argument("names", nargs=nargs, metavar="NAME")
+        if cmd == "up":
+            cmd_parser.add_argument("--replicas", type=int, default=1, help="copies of each process")
+        elif nargs == 1:
+            cmd_parser.add_argument("--replica", type=int, default=1, help="which copy (NAME.I)")
     st = sub.add_parser("status", parents=[common])
     st.add_argument("--json", action="store_true")
     lg = sub.add_parser("logs", parents=[common])
@@ -554,14 +599,17 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     p = Platform(env=getattr(args, "env", None))
+    if getattr(args, "replica", 1) != 1:
+        args.names = [replica_name(args.names[0], args.replica)]
     try:
         if args.cmd == "up":
             names = args.names or p.names()
             if not names:
                 print(f"[{p.env}] nothing to start yet: no services/*/service.py, bridge or gateway")
                 return 0
-            print(f"[{p.env}] starting {' '.join(names)}")
-            rows = p.up(names)
+            print(f"[{p.env}] starting {' '.join(names)}" +
+                  (f" × {args.replicas} replicas" if args.replicas > 1 else ""))
+            rows = p.up(names, replicas=args.replicas)
             print(f"[{p.env}] {sum(r['healthy'] for r in rows)} healthy; logs in {p.log_dir}")
         elif args.cmd == "down":
             p.down(args.names or None)
