@@ -66,7 +66,7 @@ java_home() {
 # Names of every database the configs mention (postgresql://…/<db>}), so new envs need no edit here.
 config_databases() {
   local dbs
-  dbs="$(sed -n 's#.*postgresql://[^}]*/\([A-Za-z0-9_]*\)}.*#\1#p' "$ROOT"/config/*.yaml 2>/dev/null | sort -u)"
+  dbs="$(sed -n 's#.*postgresql[^:/]*://[^}]*/\([A-Za-z0-9_]*\)}.*#\1#p' "$ROOT"/config/*.yaml 2>/dev/null | sort -u)"
   if [[ -z "$dbs" ]]; then
     local s
     for s in users products orders payments notifications analytics recommendations search audit; do
