@@ -171,6 +171,7 @@ cmd_install() {
   need_root
   install_apt
   install_es
+  bash "$ROOT/ops/influxdb.sh" install   # InfluxDB 1.13 (v2 API + Flux), built once, cached under $AARYA_OPT
   log "install done"
 }
 
@@ -319,6 +320,7 @@ cmd_start() {
   provision_pg
   provision_rabbit
   es_wait
+  bash "$ROOT/ops/influxdb.sh" start
   log "all servers up"
 }
 
