@@ -20,9 +20,11 @@ every variant the run touched, stock at the start − stock now = units in paid 
 payment belongs to an order, and no order was paid twice. Prints figures, asserts nothing.
 """
 import argparse
+import json
 import os
 import random
 import statistics
+import subprocess
 import sys
 import threading
 import time
@@ -53,6 +55,11 @@ def main():
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--shoppers", type=int, default=20)
+    parser.add_argument("--idle", type=float, default=5,
+                        help="seconds of no load first, to measure each process's idle CPU")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="py-spy every process during the measured seconds into DIR "
+                             "(summarise with bench/profile_summary.py DIR)")
     args = parser.parse_args()
     if args.env == "dev":
         sys.exit("refusing to wipe env dev: pick a test env")
@@ -100,6 +107,13 @@ def run(args, config, platform, rpc, base_url):
         print(f"one shopper alone: POST → paid p50 {pct(alone, 50):.0f} ms, "
               f"max {pct(alone, 100):.0f} ms over {len(alone)} checkouts")
 
+    # What every process burns with no shopper at all (timers, sweepers, stream tails), so the
+    # per-order figure can be given net of it too: at a few orders/s it would swamp them.
+    idle_from, idle_t0 = cpu_times(platform), time.monotonic()
+    time.sleep(args.idle)
+    idle_rate = {name: (cpu - idle_from.get(name, cpu)) / (time.monotonic() - idle_t0)
+                 for name, cpu in cpu_times(platform).items()}
+
     stop_at = time.monotonic() + args.warmup + args.seconds
     measure_from = time.monotonic() + args.warmup
     samples, errors, lock = [], Counter(), threading.Lock()
@@ -125,11 +139,32 @@ def run(args, config, platform, rpc, base_url):
                 with lock:
                     samples.append((end, end - begin))
 
-    threading.Timer(args.warmup, lambda: cpu_before.update(cpu_times(platform))) \
-        .start()
+    spies = []
+
+    orders_db = sa.create_engine(config["DB_URIS"]["orders"], poolclass=sa.pool.NullPool)
+
+    def paid_so_far():
+        with orders_db.connect() as conn:
+            return conn.scalar(sa.text("SELECT count(*) FROM orders WHERE status = 'paid'"))
+
+    def measuring():
+        cpu_before.update(cpu_times(platform))
+        cpu_before["paid orders"] = paid_so_far()
+        cpu_before["at"] = time.monotonic()
+        if args.profile:
+            spies.extend(profile(platform, args.profile, args.seconds))
+
+    threading.Timer(args.warmup, measuring).start()
     with ThreadPoolExecutor(args.shoppers) as pool:
         list(pool.map(shop, shoppers))
     cpu_after = cpu_times(platform)
+    # Every order paid while the meter ran, however long its shopper waited: CPU per order
+    # stays meaningful when a loaded machine pushes latencies past the measured window.
+    paid_in_window = paid_so_far() - cpu_before.pop("paid orders", 0)
+    metered_s = time.monotonic() - cpu_before.pop("at", time.monotonic())
+    orders_db.dispose()
+    for spy in spies:
+        spy.wait()
 
     latencies = sorted(s for _, s in samples)
     window = max(min(max(t for t, _ in samples), stop_at) - measure_from, 1e-9) \
@@ -143,10 +178,19 @@ def run(args, config, platform, rpc, base_url):
               f"   max {latencies[-1] * 1000:.0f} ms"
               f"   mean {statistics.mean(latencies) * 1000:.0f} ms")
     print(f"  errors          {dict(errors) or 'none'}")
-    if latencies and cpu_before:
-        print("  CPU per paid order (ms): " + ", ".join(
-            f"{name} {(cpu_after[name] - cpu_before[name]) * 1000 / len(latencies):.1f}"
-            for name in cpu_after if name in cpu_before))
+    if paid_in_window and cpu_before:
+        per_order = {name: (cpu_after[name] - cpu_before[name]) * 1000 / paid_in_window
+                     for name in cpu_after if name in cpu_before}
+        print(f"  CPU per paid order ({paid_in_window} paid while metered, ms): " + ", ".join(
+            f"{name} {ms:.1f}" for name, ms in per_order.items())
+            + f"; total {sum(per_order.values()):.1f}")
+        net = {name: max(0.0, ms - idle_rate.get(name, 0) * metered_s * 1000 / paid_in_window)
+               for name, ms in per_order.items()}
+        print("  same, net of idle CPU (ms):  " + ", ".join(
+            f"{name} {ms:.1f}" for name, ms in net.items())
+            + f"; total {sum(net.values()):.1f}")
+        if args.profile:
+            Path(args.profile, "cpu_per_order.json").write_text(json.dumps(per_order))
 
     race_variant = catalog.variant(RACE_STOCK)
     started_with[race_variant] = RACE_STOCK
@@ -256,6 +300,21 @@ def _oversell_check(config, started_with, race_variant, won):
           f"paid orders without a completed payment: {len(paid_refs - set(completed))}")
     for engine in (products, orders, payments_db):
         engine.dispose()
+
+
+def profile(platform, out_dir, seconds):
+    """One py-spy per process (each gunicorn worker too), sampling only busy stacks."""
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    spies = []
+    for name in ("gateway", "orders", "products", "cart", "payments", "bridge"):
+        pid = platform.pid(name) if name in platform.names() else None
+        for member in _group_members(pid) if pid else []:
+            spies.append(subprocess.Popen(
+                [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(member), "--duration", str(int(seconds)),
+                 "--rate", "200", "--nonblocking", "--format", "raw",
+                 "--output", str(Path(out_dir, f"{name}.{member}.txt"))],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
 
 
 def cpu_times(platform):
