@@ -46,7 +46,7 @@ def product_doc(product, popularity=0):
                       else images[0] if images else None),
         "created_at": product.get("created_at"),
         "updated_at": product.get("updated_at"),
-        "name_suggest": {"input": [product["name"]],
+        "name_suggest": {"input": name_inputs(product["name"]),
                          "weight": max(1, min(int(popularity) + 1, 2 ** 31 - 1))},
     }
 
@@ -82,6 +82,13 @@ def order_doc(order):
 def suggestion_doc(query, frequency, category=None):
     return {"query": query, "frequency": frequency, "category": category,
             "suggest": {"input": [query], "weight": max(1, min(frequency, 2 ** 31 - 1))}}
+
+
+def name_inputs(name):
+    """The name from each word on ("Qutub Denim Skinny Jeans", "Denim Skinny Jeans", …), so
+    typing any word of it (no edge_ngram in the core analyzers) completes the product."""
+    words = name.split()
+    return [" ".join(words[i:]) for i in range(min(len(words), 6)) if len(words[i]) > 1]
 
 
 def _unique(values):
