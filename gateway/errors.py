@@ -36,6 +36,7 @@ STATUS_FOR = {
     errors.Unauthorized: (None, 401),
     errors.Forbidden: (None, 403),
     errors.TooManyRequests: (None, 429),
+    errors.Unavailable: (None, 503),
     # The service is missing, slow or unreachable: worth a retry later.
     RpcTimeout: UPSTREAM_UNAVAILABLE,
     UnknownService: UPSTREAM_UNAVAILABLE,

@@ -72,3 +72,9 @@ def validation_error(marshmallow_error):
     return ValidationFailed(
         "validation_failed", "Some fields are invalid.", {"fields": marshmallow_error.messages}
     )
+
+
+@deserialize_to_instance
+class Unavailable(ServiceError):
+    """A server the service depends on (e.g. Elasticsearch) is down: retry later (503)."""
+    default_code = "unavailable"

@@ -47,6 +47,7 @@ STOP_GRACE_S = 10
 DEV_SEED_HOOKS = (
     ("services.users.create_admin", ["--env", "dev", "--if-missing"]),
     ("services.products.demo_catalog", ["--env", "dev"]),  # shows its progress bar
+    ("services.search.reindex", ["--env", "dev"]),  # makes the demo catalog searchable
 )
 
 # Pids of children started by any Platform in this interpreter, so any instance can reap them.

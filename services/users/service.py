@@ -4,6 +4,7 @@ Entry points only; the rules live in accounts.py and social.py. Every state chan
 with its event through the outbox.
 """
 from nameko.dependency_providers import Config
+from sqlalchemy import select
 from kit.rpc import rpc
 
 from kit.db import Database
@@ -217,3 +218,13 @@ class UsersService(sidedoor.SideDoor):
     @rpc
     def list_online(self, limit=100):
         return sorted(int(u) for u in self.redis.srandmember(ONLINE_USERS, limit) or [])
+
+    @rpc
+    def export_users(self, after_id=0, limit=500):
+        """Every account in id order, one keyset page: {items, next_after_id}. For the search
+        reindex (staff user search); private fields except the password hash."""
+        after_id, limit = int(after_id or 0), max(1, min(int(limit), 1000))
+        rows = self.db.session.scalars(
+            select(User).where(User.id > after_id).order_by(User.id).limit(limit)).all()
+        return {"items": [private_user(u) for u in rows],
+                "next_after_id": rows[-1].id if len(rows) == limit else None}

@@ -1,0 +1,29 @@
+"""The SEARCH section of the config, with defaults, as one small object."""
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SearchSettings:
+    index_prefix: str = "aarya"
+    request_timeout_s: float = 1.0
+    admin_timeout_s: float = 120.0
+    refresh_interval: str = "500ms"
+    bulk_window_ms: int = 20
+    bulk_max_actions: int = 500
+    cache_ttl_s: int = 300
+    max_query_length: int = 200
+    page_max: int = 100
+    suggest_max: int = 20
+    personal_boost: float = 0.6
+    trends_rollup_interval_s: int = 60
+    rpc_timeout_s: float = 10.0
+
+    @classmethod
+    def from_config(cls, config):
+        raw = config.get("SEARCH", {}) or {}
+        fields = cls.__dataclass_fields__
+        values = {}
+        for name, field in fields.items():
+            if name in raw and raw[name] not in (None, ""):
+                values[name] = type(field.default)(raw[name])
+        return cls(**values)
