@@ -172,6 +172,7 @@ cmd_install() {
   install_apt
   install_es
   bash "$ROOT/ops/influxdb.sh" install   # InfluxDB 1.13 (v2 API + Flux), built once, cached under $AARYA_OPT
+  bash "$ROOT/ops/tools.sh"   # deploy tools: docker-compose, promtool/prometheus, nginx (tests/deploy)
   log "install done"
 }
 

@@ -1,0 +1,48 @@
+"""docker-compose.yml is valid for a real Compose and runs every process ops/platformctl.py knows."""
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from kit.config import ROOT
+from ops.platformctl import Platform
+
+COMPOSE = ROOT / "docker-compose.yml"
+# Processes whose code is still landing (search, analytics, recommendations, web) are in the file
+# under profile "next"; a process that exists in the tree must run without a profile.
+PLANNED = {"search", "analytics", "recommendations", "web"}
+
+
+def _compose(*args):
+    exe = shutil.which("docker-compose")
+    assert exe, "docker-compose missing: run `bash ops/tools.sh` (or ops/servers.sh install)"
+    return subprocess.run([exe, "-f", str(COMPOSE), "--profile", "next", *args],
+                          capture_output=True, text=True, timeout=60, cwd=ROOT)
+
+
+def test_a_real_compose_accepts_the_file():
+    result = _compose("config", "-q")
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_process_has_a_compose_service_and_a_scrape_target():
+    services = set(_compose("config", "--services").stdout.split())
+    processes = set(Platform(env="dev").names())
+    assert processes <= services, f"no compose service for {sorted(processes - services)}"
+    assert PLANNED <= services
+    default_run = yaml.safe_load(COMPOSE.read_text())["services"]
+    with_profile = {n for n, s in default_run.items() if s.get("profiles")}
+    assert not (processes & with_profile), f"{sorted(processes & with_profile)} exist but hide behind a profile"
+    scrape = yaml.safe_load((ROOT / "ops/docker/prometheus.yml").read_text())
+    targets = {t.split(":")[0] for job in scrape["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
+    assert processes - {"web"} <= targets, f"prometheus.yml misses {sorted(processes - targets - {'web'})}"
+
+
+@pytest.mark.parametrize("name", sorted(set(Platform(env="dev").names()) - {"web"}))
+def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name):
+    config = yaml.safe_load(_compose("config").stdout)
+    svc = config["services"][name]
+    assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    for server in ("rabbitmq", "redis"):
+        assert svc["depends_on"][server]["condition"] == "service_healthy"
