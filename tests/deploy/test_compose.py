@@ -21,6 +21,21 @@ def _compose(*args):
                           capture_output=True, text=True, timeout=60, cwd=ROOT)
 
 
+class _UniqueKeys(yaml.SafeLoader):
+    """PyYAML (and so docker-compose 1.x) keeps the last of two equal keys: a merge that doubles a
+    service would pass `config` silently."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+        doubled = sorted({k for k in keys if keys.count(k) > 1 and k != "<<"})
+        assert not doubled, f"line {node.start_mark.line + 1}: keys {doubled} appear twice"
+        return super().construct_mapping(node, deep=deep)
+
+
+def test_no_key_appears_twice():
+    yaml.load(COMPOSE.read_text(), Loader=_UniqueKeys)
+
+
 def test_a_real_compose_accepts_the_file():
     result = _compose("config", "-q")
     assert result.returncode == 0, result.stderr
