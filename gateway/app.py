@@ -11,7 +11,7 @@ import logging.config
 
 from flask import Flask
 
-from gateway import correlation, errors, ratelimit, realtime, redis_client, rpc
+from gateway import correlation, errors, metrics, ratelimit, realtime, redis_client, rpc
 from gateway.openapi import bp as openapi_bp
 from gateway import catalog_cache, product_views
 from gateway.routes import ALL_BLUEPRINTS
@@ -31,6 +31,7 @@ def create_app(env=None, config=None):
 
     # Hook order matters: the correlation id exists before anything can fail or be limited.
     correlation.init_app(app)
+    metrics.init_app(app)  # RED per route, the request log line, /metrics
     ratelimit.init_app(app)
     errors.init_app(app)
     rpc.init_app(app, config)

@@ -10,9 +10,10 @@ parser (no eventlet, kombu or ssl), which is safe here. when_ready warns if that
 post_worker_init stops a worker that did not end up patched.
 """
 import os
+import shutil
 import sys
 
-from kit.config import load_config
+from kit.config import ROOT, load_config
 
 _gateway = load_config(os.environ.get("AARYA_ENV"))["GATEWAY"]
 
@@ -31,6 +32,14 @@ errorlog = "-"
 # Several gateways may share a host (dev, tests, bench): no shared control socket path to fight over.
 control_socket_disable = True
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None  # "-" for stdout; off by default
+
+# Prometheus: every worker writes its samples into one directory per gateway, which /metrics
+# adds up (gateway/metrics.py). Emptied at start: samples of a previous run are not ours.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
+    ROOT / "var" / os.environ.get("AARYA_ENV", "dev") / f"prometheus-gateway-{bind.rpartition(':')[2]}")
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
 
 
 # Imported in the master, these would reach every worker unpatched (see the module docstring).
@@ -59,6 +68,12 @@ def post_worker_init(worker):
     realtime = getattr(worker.wsgi, "extensions", {}).get("aarya.realtime")
     if realtime is not None:
         realtime.start(is_serving=lambda: worker.alive)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess  # a dead worker's live gauges stop counting
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def worker_exit(server, worker):
