@@ -13,9 +13,12 @@ import os
 import shutil
 import sys
 
+from gunicorn.glogging import Logger
+
 from kit.config import ROOT, load_config
 
-_gateway = load_config(os.environ.get("AARYA_ENV"))["GATEWAY"]
+_config = load_config(os.environ.get("AARYA_ENV"))
+_gateway = _config["GATEWAY"]
 
 bind = str(_gateway["bind"])
 workers = int(_gateway["workers"])
@@ -40,6 +43,24 @@ _metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
 shutil.rmtree(_metrics_dir, ignore_errors=True)
 os.makedirs(_metrics_dir, exist_ok=True)
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+class JsonLogger(Logger):
+    """gunicorn's own lines (boot, worker exits) as JSON too, when the config logs JSON; the
+    access log stays as configured (off: gateway.metrics writes one line per request)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        handler = ((_config.get("LOGGING") or {}).get("handlers") or {}).get("console") or {}
+        if handler.get("formatter") == "json":
+            from kit.logs import JsonFormatter
+
+            for logger in (self.error_log, self.access_log):
+                for log_handler in logger.handlers:
+                    log_handler.setFormatter(JsonFormatter())
+
+
+logger_class = JsonLogger
 
 
 # Imported in the master, these would reach every worker unpatched (see the module docstring).

@@ -1,0 +1,86 @@
+"""Ops follow one checkout through the logs: every process writes JSON lines (kit/logs.py), and
+the correlation id a client sends with POST /api/orders shows up in the gateway's request line,
+in the orders, products and payments workers it caused, and in the bridge's line for each event
+it mirrored, with the fields Kibana's saved search shows (ops/logging/)."""
+import json
+import uuid
+
+import sqlalchemy as sa
+
+from tests.orders.helpers import Catalog, order_body, register
+from tests.support.harness import wait_for
+
+FOLLOWED = ("gateway", "orders", "products", "payments", "bridge")
+ALWAYS = ("timestamp", "level", "process", "logger", "message")
+
+
+def since_last_start(platform, name):
+    """(lines before the first JSON line, JSON lines) of the process's current run."""
+    text = platform.logfile(name).read_text(errors="replace")
+    run = text.rsplit("===== platformctl start", 1)[-1].splitlines()[1:]
+    first = next((i for i, line in enumerate(run) if line.startswith("{")), len(run))
+    return run[:first], [line for line in run[first:] if line.strip()]
+
+
+def records(platform, name):
+    _, lines = since_last_start(platform, name)
+    return [json.loads(line) for line in lines]
+
+
+def test_once_logging_is_configured_every_process_writes_only_json_lines(platform):
+    for name in platform.names():
+        _, lines = since_last_start(platform, name)
+        assert lines, f"{name} logged nothing"
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                raise AssertionError(f"{name}: not a JSON line: {line[:300]}")
+            assert all(record.get(k) for k in ALWAYS), (name, record)
+            assert record["process"] == name, (name, record)
+
+
+def test_one_checkout_is_followed_by_its_correlation_id_through_five_processes(
+        platform, config, rpc, gateway_url):
+    engine = sa.create_engine(config["DB_URIS"]["products"])
+    tag = uuid.uuid4().hex[:8]
+    with engine.begin() as conn:
+        brand = conn.execute(sa.text("INSERT INTO brands (name, slug) VALUES (:n, :s) "
+                                     "RETURNING id"), {"n": f"Logs {tag}", "s": f"logs-{tag}"}).scalar()
+        category = conn.execute(sa.text("INSERT INTO categories (name, slug) VALUES (:n, :s) "
+                                        "RETURNING id"), {"n": f"Logs {tag}", "s": f"logs-{tag}"}).scalar()
+    engine.dispose()
+    variant = Catalog(rpc, brand, category).variant(5)
+    shopper = register(rpc, gateway_url)
+    rpc.cart.add_item(shopper.owner, variant, 1)
+
+    correlation = f"chk-{uuid.uuid4().hex}"
+    response = shopper.http.post(f"{gateway_url}/api/orders", json=order_body(), timeout=30,
+                                 headers={"Authorization": f"Bearer {shopper.token}",
+                                          "Idempotency-Key": f"k-{tag}",
+                                          "X-Correlation-ID": correlation})
+    assert response.status_code == 201, response.text
+    order_ref = response.json()["order_ref"]
+    shopper.wait_for(response.json()["id"], "paid")
+
+    def followed():
+        found = {name: [r for r in records(platform, name) if r.get("correlation_id") == correlation]
+                 for name in FOLLOWED}
+        return found if all(found.values()) else None
+
+    found = wait_for(followed, timeout=20, interval=0.3, message=f"{correlation} in {FOLLOWED}")
+
+    (request,) = [r for r in found["gateway"] if r.get("route") == "/api/orders"]
+    assert (request["method"], request["status"]) == ("POST", 201)
+    assert request["duration_ms"] > 0 and request["level"] == "INFO"
+    methods = {r.get("method") for name in ("orders", "products", "payments") for r in found[name]}
+    assert {"orders.create_order", "products.reserve_stock", "payments.initiate_payment"} <= methods
+    assert all(r["duration_ms"] >= 0 for name in ("orders", "products", "payments")
+               for r in found[name] if "method" in r)
+    mirrored = {r["event_type"]: r for r in found["bridge"] if "event_type" in r}
+    assert "order.created" in mirrored and mirrored["order.created"]["event_id"]
+    assert mirrored["order.created"]["stream"] == "order_events"
+    # And the events themselves carry it: a stream handler's line names the event it ran for.
+    handled = [r for name in FOLLOWED[1:4] for r in found[name] if r.get("kind") == "stream"]
+    assert handled and all(r.get("event_id") for r in handled), found["orders"]
+    assert order_ref.startswith("ord_")
