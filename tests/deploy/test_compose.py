@@ -54,10 +54,17 @@ def test_every_process_has_a_compose_service_and_a_scrape_target():
     assert processes - {"web"} <= targets, f"prometheus.yml misses {sorted(processes - targets - {'web'})}"
 
 
+@pytest.fixture(scope="module")
+def resolved():
+    """The file as Compose resolves it, once: one `config` run costs seconds on a busy machine."""
+    result = _compose("config")
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
 @pytest.mark.parametrize("name", sorted(set(Platform(env="dev").names()) - {"web"}))
-def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name):
-    config = yaml.safe_load(_compose("config").stdout)
-    svc = config["services"][name]
+def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name, resolved):
+    svc = resolved["services"][name]
     assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     for server in ("rabbitmq", "redis"):
         assert svc["depends_on"][server]["condition"] == "service_healthy"
