@@ -1,5 +1,6 @@
 """docker-compose.yml is valid for a real Compose and runs every process ops/platformctl.py knows."""
 import shutil
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -68,3 +69,14 @@ def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name, reso
     assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     for server in ("rabbitmq", "redis"):
         assert svc["depends_on"][server]["condition"] == "service_healthy"
+
+
+def test_every_file_the_compose_file_mounts_exists(resolved):
+    missing = []
+    for name, svc in resolved["services"].items():
+        for volume in svc.get("volumes", []):
+            source = volume.get("source") if isinstance(volume, dict) else volume.split(":")[0]
+            kind = volume.get("type", "bind") if isinstance(volume, dict) else "bind"
+            if kind == "bind" and source and source.startswith("/") and not Path(source).exists():
+                missing.append(f"{name}: {source}")
+    assert not missing, missing

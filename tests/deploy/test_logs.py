@@ -5,8 +5,11 @@ it mirrored, with the fields Kibana's saved search shows (ops/logging/)."""
 import json
 import uuid
 
+import pytest
+import requests
 import sqlalchemy as sa
 
+from kit.config import ROOT
 from tests.orders.helpers import Catalog, order_body, register
 from tests.support.harness import wait_for
 
@@ -40,8 +43,19 @@ def test_once_logging_is_configured_every_process_writes_only_json_lines(platfor
             assert record["process"] == name, (name, record)
 
 
-def test_one_checkout_is_followed_by_its_correlation_id_through_five_processes(
-        platform, config, rpc, gateway_url):
+def follow(platform, correlation):
+    """{process: its JSON records with this correlation id}, once every FOLLOWED one has some."""
+    def followed():
+        found = {name: [r for r in records(platform, name) if r.get("correlation_id") == correlation]
+                 for name in FOLLOWED}
+        return found if all(found.values()) else None
+
+    return wait_for(followed, timeout=20, interval=0.3, message=f"{correlation} in {FOLLOWED}")
+
+
+@pytest.fixture(scope="module")
+def checkout(platform, config, rpc, gateway_url):
+    """One paid order placed through the gateway with a correlation id of the client's."""
     engine = sa.create_engine(config["DB_URIS"]["products"])
     tag = uuid.uuid4().hex[:8]
     with engine.begin() as conn:
@@ -60,15 +74,13 @@ def test_one_checkout_is_followed_by_its_correlation_id_through_five_processes(
                                           "Idempotency-Key": f"k-{tag}",
                                           "X-Correlation-ID": correlation})
     assert response.status_code == 201, response.text
-    order_ref = response.json()["order_ref"]
     shopper.wait_for(response.json()["id"], "paid")
+    return correlation, response.json()["order_ref"]
 
-    def followed():
-        found = {name: [r for r in records(platform, name) if r.get("correlation_id") == correlation]
-                 for name in FOLLOWED}
-        return found if all(found.values()) else None
 
-    found = wait_for(followed, timeout=20, interval=0.3, message=f"{correlation} in {FOLLOWED}")
+def test_one_checkout_is_followed_by_its_correlation_id_through_five_processes(platform, checkout):
+    correlation, order_ref = checkout
+    found = follow(platform, correlation)
 
     (request,) = [r for r in found["gateway"] if r.get("route") == "/api/orders"]
     assert (request["method"], request["status"]) == ("POST", 201)
@@ -84,3 +96,40 @@ def test_one_checkout_is_followed_by_its_correlation_id_through_five_processes(
     handled = [r for name in FOLLOWED[1:4] for r in found[name] if r.get("kind") == "stream"]
     assert handled and all(r.get("event_id") for r in handled), found["orders"]
     assert order_ref.startswith("ord_")
+
+
+def test_the_index_template_takes_those_lines_and_finds_the_request_by_its_id(platform, config,
+                                                                           checkout):
+    """The real Elasticsearch with ops/logging/index-template.json (under this env's name):
+    the lines go in as Filebeat would send them, and a term query on correlation_id finds
+    every process's lines of that checkout (keyword, not analysed text)."""
+    correlation, _ = checkout
+    es, name = config["ELASTICSEARCH_URI"], config["OPS"]["logs_index"]
+    template = json.loads((ROOT / "ops/logging/index-template.json").read_text())
+    template["index_patterns"] = [f"{name}*"]
+    http = requests.Session()
+    http.trust_env = False
+    try:
+        put = http.put(f"{es}/_index_template/{name}", json=template, timeout=30)
+        assert put.status_code == 200, put.text
+        bulk = []
+        for lines in follow(platform, correlation).values():
+            for record in lines:
+                bulk += [json.dumps({"create": {}}),
+                         json.dumps({**record, "@timestamp": record["timestamp"]})]
+        sent = http.post(f"{es}/{name}/_bulk?refresh=true", data="\n".join(bulk) + "\n",
+                         headers={"Content-Type": "application/x-ndjson"}, timeout=30)
+        assert sent.status_code == 200 and not sent.json()["errors"], sent.text[:2000]
+        mapping = http.get(f"{es}/{name}/_mapping", timeout=30).json()
+        (fields,) = [m["mappings"]["properties"] for m in mapping.values()]
+        assert fields["correlation_id"]["type"] == "keyword"
+        assert fields["duration_ms"]["type"] == "float"
+        found = http.post(f"{es}/{name}/_search", timeout=30, json={
+            "size": 0, "query": {"term": {"correlation_id": correlation}},
+            "aggs": {"processes": {"terms": {"field": "process"}}}}).json()
+        processes = {b["key"] for b in found["aggregations"]["processes"]["buckets"]}
+        assert processes == set(FOLLOWED)
+        assert found["hits"]["total"]["value"] == len(bulk) // 2
+    finally:
+        http.delete(f"{es}/_data_stream/{name}", timeout=30)
+        http.delete(f"{es}/_index_template/{name}", timeout=30)

@@ -2,14 +2,19 @@
 platform with the scrape config ops/monitoring/scrape.py generates from platformctl's process
 list (so a new service is covered with no edit here), loads the alert rules, and every metric
 those rules name is really exported."""
+import contextlib
+import json
 import re
 
 import pytest
 import requests
 import yaml
 
+from kit.config import ROOT
 from ops.monitoring.scrape import RULES, metrics_targets, scrape_config
 from tests.deploy.conftest import running, tool
+from tests.orders.helpers import register
+from tests.realtime.support.clients import WsClient
 from tests.support.harness import wait_for
 
 
@@ -74,3 +79,57 @@ def test_every_metric_the_alert_rules_name_is_exported(prometheus):
     loaded = {rule["name"] for group in rules for rule in group["rules"]}
     assert {"StreamLagHigh", "DeadLettersGrowing", "OutboxBacklogGrowing"} <= loaded
     assert all(rule["health"] != "err" for group in rules for rule in group["rules"]), rules
+
+
+@contextlib.contextmanager
+def an_open_sse_client(platform, topic="stock-alerts"):
+    response = requests.get(f"http://{platform.config['GATEWAY']['bind']}/sse/{topic}",
+                            stream=True, timeout=10)
+    try:
+        assert response.status_code == 200
+        next(response.iter_lines())  # the body started: the client is in the hub
+        yield f"sse:{topic}"
+    finally:
+        response.close()
+
+
+def clients(prometheus, kind):
+    result = query(prometheus, f'sum(aarya_realtime_clients{{kind="{kind}"}})')
+    return float(result[0]["value"][1]) if result else None
+
+
+def test_open_websocket_clients_are_counted_across_gateway_workers(prometheus, platform, rpc):
+    shopper = register(rpc, f"http://{platform.config['GATEWAY']['bind']}")
+    kind = "ws:inventory"
+    socket = WsClient(f"ws://{platform.config['GATEWAY']['bind']}/ws/inventory"
+                      f"?access_token={shopper.token}", timeout=10)
+    try:
+        socket.wait_type("ready", timeout=10)
+        wait_for(lambda: clients(prometheus, kind) == 1, timeout=20, interval=0.3,
+                 message=f"one {kind} client in aarya_realtime_clients")
+    finally:
+        socket.close()
+    wait_for(lambda: clients(prometheus, kind) == 0, timeout=20, interval=0.3,
+             message=f"no {kind} client once it closed")
+
+
+DASHBOARDS = sorted((ROOT / "ops/monitoring/grafana/dashboards").glob("*.json"))
+
+
+def test_every_grafana_panel_query_runs_on_the_real_prometheus_over_exported_metrics(
+        prometheus, platform):
+    assert DASHBOARDS
+    with an_open_sse_client(platform) as kind:  # so the client gauge has a series
+        wait_for(lambda: clients(prometheus, kind), timeout=20, interval=0.3, message=kind)
+    for path in DASHBOARDS:
+        dashboard = json.loads(path.read_text())
+        assert dashboard["uid"] and dashboard["panels"], path.name
+        for panel in dashboard["panels"]:
+            for target in panel["targets"]:
+                expr = target["expr"]
+                response = requests.get(f"{prometheus}/api/v1/query", params={"query": expr},
+                                        timeout=5)
+                assert response.status_code == 200, f"{path.name} {panel['title']}: {response.text}"
+                for metric in set(re.findall(r"\b((?:aarya|entrypoint|bridge)_[a-z_]+)\b", expr)):
+                    assert query(prometheus, f'count({{__name__="{metric}"}})'), \
+                        f"{path.name} «{panel['title']}» reads {metric}, which no process exports"
