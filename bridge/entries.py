@@ -20,6 +20,7 @@ class StreamWrite:
     field_args: list
     dead_letter: bool
     occurred_at: float | None = None  # epoch seconds, for the lag histogram
+    event: tuple | None = None  # (id, type, correlation_id), for the log line
 
 
 def stream_write(body, exchange, routing_key, dead_letter_stream):
@@ -38,6 +39,7 @@ def stream_write(body, exchange, routing_key, dead_letter_stream):
         field_args=[payload],
         dead_letter=False,
         occurred_at=_epoch(envelope["occurred_at"]),
+        event=(envelope["id"], envelope["type"], envelope.get("correlation_id") or None),
     )
 
 

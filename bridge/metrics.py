@@ -20,3 +20,7 @@ RECONNECTS = Counter(
     "bridge_reconnects_total", "Times the consumer loop restarted after losing AMQP or Redis")
 AMQP_UP = Gauge("bridge_amqp_connected", "1 while the bridge is consuming from RabbitMQ")
 REDIS_UP = Gauge("bridge_redis_connected", "1 while the last Redis call succeeded")
+DEAD_LETTERS = Gauge("aarya_dead_letters", "Entries in the dead_letter stream (read at scrape)")
+STREAM_LENGTH = Gauge("aarya_stream_length", "Entries in each domain stream (read at scrape)",
+                      ["stream"])
+PROCESS_INFO = Gauge("aarya_process_info", "1 for every running Aarya process", ["process"])

@@ -24,6 +24,9 @@ from bridge.entries import stream_write
 from bridge.scripts import MIRROR_LUA, MIRROR_SHA
 
 log = logging.getLogger(__name__)
+# One JSON line per mirrored event (id, type, correlation id): set this logger to WARNING to
+# keep only batches' troubles.
+event_log = logging.getLogger("bridge.events")
 
 CONNECTION_NAME = "aarya-bridge"  # names the AMQP connection and the Redis client
 BACKOFF_START_S = 0.25
@@ -205,6 +208,11 @@ class Mirror:
             else:
                 per_stream[w.stream] = per_stream.get(w.stream, 0) + 1
                 metrics.EVENT_LAG.observe(now - w.occurred_at)
+                if w.event is not None and event_log.isEnabledFor(logging.INFO):
+                    event_log.info("mirrored %s to %s", w.event[1], w.stream, extra={
+                        "event_id": w.event[0], "event_type": w.event[1],
+                        "correlation_id": w.event[2], "stream": w.stream,
+                        "entry_id": _text(entry_id)})
         for stream, count in per_stream.items():
             metrics.EVENTS_MIRRORED.labels(stream).inc(count)
         if duplicates:
@@ -240,3 +248,7 @@ def _read_ahead(conn, chunk=READ_AHEAD_BYTES):
 def _is_connection_error(exc):
     return isinstance(exc, (OSError, redis.ConnectionError, redis.TimeoutError)) or \
         type(exc).__module__.startswith(("amqp", "kombu"))
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else value

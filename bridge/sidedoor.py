@@ -8,6 +8,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from bridge import metrics
+from kit.logs import process_name
+from kit.topology import STREAM_FOR_SOURCE
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +28,7 @@ class SideDoor:
                                         daemon=True)
 
     def start(self):
+        metrics.PROCESS_INFO.labels(process_name()).set(1)
         self._thread.start()
         log.info("side door on http://%s:%d (/health, /metrics)", *self._server.server_address)
 
@@ -45,6 +50,20 @@ class SideDoor:
         }
         return (200 if body["status"] == "ok" else 503), body
 
+    def refresh_metrics(self):
+        """Read what the bridge owns at scrape time: dead letters and each stream's length."""
+        try:
+            pipe = self._redis.pipeline(transaction=False)
+            streams = sorted(set(STREAM_FOR_SOURCE.values()))
+            for stream in (self.settings.dead_letter_stream, *streams):
+                pipe.xlen(stream)
+            dead, *lengths = pipe.execute()
+        except redis.RedisError:
+            return  # /health says Redis is down; the gauges keep their last reading
+        metrics.DEAD_LETTERS.set(dead)
+        for stream, length in zip(streams, lengths):
+            metrics.STREAM_LENGTH.labels(stream).set(length)
+
     def _redis_ok(self):
         try:
             return bool(self._redis.ping())
@@ -60,6 +79,7 @@ def _handler(door):
                 status, body = door.health()
                 self._send(status, "application/json", json.dumps(body).encode())
             elif path == "/metrics":
+                door.refresh_metrics()
                 self._send(200, CONTENT_TYPE_LATEST, generate_latest())
             else:
                 self._send(404, "application/json", b'{"error": {"code": "not_found"}}')

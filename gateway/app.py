@@ -10,8 +10,9 @@ Shared resources hang off app.extensions so WebSocket/SSE routes can reuse them:
 import logging.config
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import correlation, errors, ratelimit, realtime, redis_client, rpc
+from gateway import correlation, errors, metrics, ratelimit, realtime, redis_client, rpc
 from gateway.openapi import bp as openapi_bp
 from gateway import catalog_cache, product_views
 from gateway.routes import ALL_BLUEPRINTS
@@ -31,6 +32,7 @@ def create_app(env=None, config=None):
 
     # Hook order matters: the correlation id exists before anything can fail or be limited.
     correlation.init_app(app)
+    metrics.init_app(app)  # RED per route, the request log line, /metrics
     ratelimit.init_app(app)
     errors.init_app(app)
     rpc.init_app(app, config)
@@ -43,4 +45,7 @@ def create_app(env=None, config=None):
     # The catalog's view recorder and the response cache's event listener.
     product_views.init_app(app, config)
     catalog_cache.init_app(app, config)
+    hops = int((config.get("PROXY") or {}).get("trusted_hops") or 0)
+    if hops:  # behind nginx/Traefik (ops/proxy/): the client's address, not the proxy's
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     return app

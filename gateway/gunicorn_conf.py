@@ -10,11 +10,15 @@ parser (no eventlet, kombu or ssl), which is safe here. when_ready warns if that
 post_worker_init stops a worker that did not end up patched.
 """
 import os
+import shutil
 import sys
 
-from kit.config import load_config
+from gunicorn.glogging import Logger
 
-_gateway = load_config(os.environ.get("AARYA_ENV"))["GATEWAY"]
+from kit.config import ROOT, load_config
+
+_config = load_config(os.environ.get("AARYA_ENV"))
+_gateway = _config["GATEWAY"]
 
 bind = str(_gateway["bind"])
 workers = int(_gateway["workers"])
@@ -31,6 +35,32 @@ errorlog = "-"
 # Several gateways may share a host (dev, tests, bench): no shared control socket path to fight over.
 control_socket_disable = True
 accesslog = os.environ.get("GATEWAY_ACCESS_LOG") or None  # "-" for stdout; off by default
+
+# Prometheus: every worker writes its samples into one directory per gateway, which /metrics
+# adds up (gateway/metrics.py). Emptied at start: samples of a previous run are not ours.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR") or str(
+    ROOT / "var" / os.environ.get("AARYA_ENV", "dev") / f"prometheus-gateway-{bind.rpartition(':')[2]}")
+shutil.rmtree(_metrics_dir, ignore_errors=True)
+os.makedirs(_metrics_dir, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+
+
+class JsonLogger(Logger):
+    """gunicorn's own lines (boot, worker exits) as JSON too, when the config logs JSON; the
+    access log stays as configured (off: gateway.metrics writes one line per request)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        handler = ((_config.get("LOGGING") or {}).get("handlers") or {}).get("console") or {}
+        if handler.get("formatter") == "json":
+            from kit.logs import JsonFormatter
+
+            for logger in (self.error_log, self.access_log):
+                for log_handler in logger.handlers:
+                    log_handler.setFormatter(JsonFormatter())
+
+
+logger_class = JsonLogger
 
 
 # Imported in the master, these would reach every worker unpatched (see the module docstring).
@@ -59,6 +89,12 @@ def post_worker_init(worker):
     realtime = getattr(worker.wsgi, "extensions", {}).get("aarya.realtime")
     if realtime is not None:
         realtime.start(is_serving=lambda: worker.alive)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess  # a dead worker's live gauges stop counting
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def worker_exit(server, worker):

@@ -3,43 +3,15 @@
 A service class inherits `sidedoor.SideDoor` (import the module, not the class: `nameko run`
 treats every class with entrypoints in a service module as a service); the launcher gives
 each process WEB_SERVER_ADDRESS from config SERVICE_PORTS. /health asks every dependency that can `ping()` (database, redis, ...)
-and reports the outbox backlog; /metrics is Prometheus text. Business calls never come here.
+and reports the outbox backlog; /metrics is Prometheus text (kit.metrics: RED per entrypoint,
+outbox backlog, stream lag per consumer group). Business calls never come here.
 """
 import json
-import time
 
-from nameko.extensions import DependencyProvider
 from nameko.web.handlers import http
-from prometheus_client import CONTENT_TYPE_LATEST, Histogram, generate_latest
 
 from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
-
-ENTRYPOINT_SECONDS = Histogram(
-    "entrypoint_seconds", "Worker run time by entrypoint and outcome",
-    ["service", "entrypoint", "outcome"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
-)
-
-
-class WorkerMetrics(DependencyProvider):
-    """Times every worker (RPC, event and stream handlers alike) into ENTRYPOINT_SECONDS."""
-
-    def __init__(self):
-        self._started = {}
-
-    def get_dependency(self, worker_ctx):
-        return None
-
-    def worker_setup(self, worker_ctx):
-        self._started[worker_ctx] = time.perf_counter()
-
-    def worker_result(self, worker_ctx, result=None, exc_info=None):
-        started = self._started.pop(worker_ctx, None)
-        if started is not None:
-            ENTRYPOINT_SECONDS.labels(
-                self.container.service_name, worker_ctx.entrypoint.method_name,
-                "error" if exc_info else "ok",
-            ).observe(time.perf_counter() - started)
+from kit.metrics import CONTENT_TYPE, ENTRYPOINT_SECONDS, WorkerMetrics  # noqa: F401
 
 
 class SideDoor:
@@ -74,4 +46,4 @@ class SideDoor:
 
     @http("GET", "/metrics")
     def metrics(self, request):
-        return 200, {"Content-Type": CONTENT_TYPE_LATEST}, generate_latest().decode()
+        return 200, {"Content-Type": CONTENT_TYPE}, self.worker_metrics.exposition()

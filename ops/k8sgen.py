@@ -56,6 +56,8 @@ def _env(name, kind, port, db):
         env.append({"name": "WEB_SERVER_ADDRESS", "value": f"0.0.0.0:{port}"})
     if kind == "gateway":
         env.append({"name": "GATEWAY_BIND", "value": f"0.0.0.0:{port}"})
+        env.append({"name": "PROMETHEUS_MULTIPROC_DIR", "value": "/tmp/aarya-metrics"})
+        env.append({"name": "TRUSTED_PROXY_HOPS", "value": "1"})  # behind Traefik (ingress.yaml)
     if kind == "web":
         env.append({"name": "AARYA_GATEWAY_URL", "value": "http://gateway:8080"})
         return env
@@ -86,10 +88,14 @@ def manifests(name):
     }
     if kind != "web":
         container["volumeMounts"] = [{"name": "config", "mountPath": "/app/config/k8s.yaml", "subPath": "k8s.yaml"}]
-    pod = {"containers": [container]}
+    # Its own ServiceAccount: the mesh (k8s/mesh/) authorises by it; no API token is mounted.
+    pod = {"serviceAccountName": name, "automountServiceAccountToken": False,
+           "containers": [container]}
     if kind != "web":
         pod["volumes"] = [{"name": "config", "configMap": {"name": "aarya-config"}}]
     docs = [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "labels": labels},
+         "automountServiceAccountToken": False},
         {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "labels": labels},
          "spec": {"replicas": 2, "selector": {"matchLabels": selector},
                   "template": {"metadata": {"labels": labels,

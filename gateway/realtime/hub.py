@@ -18,6 +18,8 @@ import uuid
 import gevent
 from gevent.queue import Empty, Full, Queue
 
+from gateway import metrics
+
 log = logging.getLogger(__name__)
 
 # WebSocket close codes (RFC 6455 §7.4.1) the real-time layer uses.
@@ -82,6 +84,8 @@ class Hub:
     # ---- membership --------------------------------------------------------------------------
 
     def add(self, sub, keys=()):
+        if sub not in self.subscribers:
+            metrics.client_opened(sub.kind)
         self.subscribers.add(sub)
         for key in keys:
             self.subscribe(sub, key)
@@ -102,6 +106,8 @@ class Hub:
     def remove(self, sub):
         for key in list(sub.keys):
             self.unsubscribe(sub, key)
+        if sub in self.subscribers:
+            metrics.client_closed(sub.kind)
         self.subscribers.discard(sub)
 
     def listeners(self, key):

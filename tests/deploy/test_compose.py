@@ -1,5 +1,6 @@
 """docker-compose.yml is valid for a real Compose and runs every process ops/platformctl.py knows."""
 import shutil
+from pathlib import Path
 import subprocess
 
 import pytest
@@ -54,10 +55,30 @@ def test_every_process_has_a_compose_service_and_a_scrape_target():
     assert processes - {"web"} <= targets, f"prometheus.yml misses {sorted(processes - targets - {'web'})}"
 
 
+@pytest.fixture(scope="module")
+def resolved():
+    """The file as Compose resolves it, once: one `config` run costs seconds on a busy machine."""
+    result = _compose("config")
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
 @pytest.mark.parametrize("name", sorted(set(Platform(env="dev").names()) - {"web"}))
-def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name):
-    config = yaml.safe_load(_compose("config").stdout)
-    svc = config["services"][name]
+def test_each_process_waits_for_healthy_servers_and_has_a_healthcheck(name, resolved):
+    svc = resolved["services"][name]
     assert svc.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
     for server in ("rabbitmq", "redis"):
         assert svc["depends_on"][server]["condition"] == "service_healthy"
+
+
+def test_every_file_the_compose_file_mounts_exists(resolved):
+    missing = []
+    for name, svc in resolved["services"].items():
+        for volume in svc.get("volumes", []):
+            source = volume.get("source") if isinstance(volume, dict) else volume.split(":")[0]
+            kind = volume.get("type", "bind") if isinstance(volume, dict) else "bind"
+            # Files of this repo must exist; var/ (certificates, state) is made by ops on the host.
+            inside = source and Path(source).is_relative_to(ROOT) and not Path(source).is_relative_to(ROOT / "var")
+            if kind == "bind" and inside and not Path(source).exists():
+                missing.append(f"{name}: {source}")
+    assert not missing, missing

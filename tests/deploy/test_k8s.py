@@ -19,7 +19,8 @@ OPERATOR_KINDS = {
     ("redis.spotahome.com/v1", "RedisFailover"), ("elasticsearch.k8s.elastic.co/v1", "Elasticsearch"),
     ("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication"),
     ("monitoring.coreos.com/v1", "ServiceMonitor"), ("traefik.io/v1alpha1", "Middleware"),
-    ("traefik.io/v1alpha1", "IngressRoute"),
+    ("traefik.io/v1alpha1", "IngressRoute"), ("beat.k8s.elastic.co/v1beta1", "Beat"),
+    ("traefik.io/v1alpha1", "ServersTransport"),
 }
 
 
@@ -80,3 +81,42 @@ def test_generated_process_manifests_are_current():
     for name in k8sgen.PROCESSES:
         path = k8sgen.OUT / f"{name}.yaml"
         assert path.read_text() == k8sgen.render(name), f"{path} is stale: run python -m ops.k8sgen"
+
+
+# ---- the mesh (k8s/mesh/, on paper: built and checked for shape; no Istio schemas offline) ----
+
+def test_the_mesh_is_strict_mtls_and_authorises_every_process_like_its_network_policy():
+    from ops import meshgen
+
+    assert meshgen.OUT.read_text() == meshgen.render(), "k8s/mesh/policies.yaml is stale: run python -m ops.meshgen"
+    kubectl = shutil.which("kubectl")
+    result = subprocess.run([kubectl, "kustomize", "--load-restrictor", "LoadRestrictionsNone",
+                             str(ROOT / "k8s" / "mesh")], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    docs = [d for d in yaml.safe_load_all(result.stdout) if d]
+    by_kind = {}
+    for doc in docs:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    assert by_kind["PeerAuthentication"]["default"]["spec"]["mtls"]["mode"] == "STRICT"
+    assert by_kind["AuthorizationPolicy"]["allow-nothing"]["spec"] == {}
+    assert by_kind["Namespace"]["aarya"]["metadata"]["labels"]["istio-injection"] == "enabled"
+    policies, rules = by_kind["AuthorizationPolicy"], by_kind["DestinationRule"]
+    for name in Platform(env="dev").names():
+        assert name in policies and name in rules, f"no mesh policy for {name}: run python -m ops.meshgen"
+        assert rules[name]["spec"]["trafficPolicy"]["outlierDetection"]
+        account = by_kind["ServiceAccount"][name]
+        assert by_kind["Deployment"][name]["spec"]["template"]["spec"]["serviceAccountName"] == account["metadata"]["name"]
+        # Whoever the NetworkPolicy lets in on this port is who the mesh lets in (by namespace).
+        net = by_kind["NetworkPolicy"][name]["spec"]["ingress"]
+        net_namespaces = {f["namespaceSelector"]["matchLabels"]["kubernetes.io/metadata.name"]
+                          for rule in net for f in rule["from"] if "namespaceSelector" in f}
+        mesh_namespaces = {p.split("/")[2] for rule in policies[name]["spec"]["rules"]
+                           for f in rule["from"] for p in f["source"].get("principals", [])
+                           if p.split("/")[2] != "aarya"}
+        assert net_namespaces == mesh_namespaces, name
+    for name, (_, _, db) in k8sgen.PROCESSES.items():
+        if db:
+            (allowed,) = policies[f"pg-{db}-from-{name}"]["spec"]["rules"]
+            assert allowed["from"][0]["source"]["principals"] == [f"cluster.local/ns/aarya/sa/{name}"]
+    retries = {r["name"]: r["retries"]["attempts"] for r in by_kind["VirtualService"]["gateway"]["spec"]["http"]}
+    assert retries == {"reads": 2, "idempotent-writes": 2, "other-writes": 0}

@@ -184,7 +184,7 @@ def test_signed_in_routes_are_documented_as_needing_a_bearer_token(base_url):
     document = requests.get(f"{base_url}/api/openapi.json", timeout=5).json()
     for path, item in document["paths"].items():
         for method, op in item.items():
-            public = path in ("/health", "/api/openapi.json") or (
+            public = path in ("/health", "/metrics", "/api/openapi.json") or (
                 path.startswith("/api/auth/") and path != "/api/auth/logout")
             if path.startswith("/sse/"):
                 continue  # public live feeds: no token, nothing to refuse

@@ -1,0 +1,1 @@
+"""Prometheus and Grafana: scrape config, alert rules, dashboards."""

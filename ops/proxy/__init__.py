@@ -1,0 +1,1 @@
+"""Proxies in front of the gateway: nginx (nginx.conf.template) and Traefik (traefik/)."""
