@@ -1,71 +1,74 @@
-"""The dashboard's live figures in Redis, written after each commit, read by every request.
+"""The dashboard's live figures in Redis (keys and reader: kit/analytics_live.py), written
+after each commit from what the transaction returned.
 
-Values are SET from what the transaction returned (totals, not increments), so a lost update
-heals with the next event and a replay rewrites the same numbers: nothing is recomputed per
-request and nothing can drift by double counting.
-
-analytics:live                 hash: day, sales_today, orders_today, avg_order_value_today,
-                               minute, sales_this_minute, orders_this_minute, currency, version
-analytics:top:{board}:{day}    sorted set product_id → views | add_to_carts | purchases that day
-analytics:visitors             sorted set visitor (session or user) → last seen (epoch s)
-online_users                   the users service's set of signed-in users online
+Values are totals, not increments, so a replay rewrites the same numbers and a lost update heals
+with the next event. Two workers may commit in one order and reach Redis in the other: the sales
+hash only moves forward (a later day, or more orders the same day; a Lua step decides), and the
+top boards use ZADD GT, so a stale total never overwrites a newer one.
 """
 import time
 
-LIVE = "analytics:live"
-VISITORS = "analytics:visitors"
-ONLINE_USERS = "online_users"
-VISITOR_WINDOW_S = 300
+from kit import analytics_live as keys
+
 TOP_TTL_S = 3 * 86400
 
-
-def top_key(board, day):
-    return f"analytics:top:{board}:{day.isoformat() if hasattr(day, 'isoformat') else day}"
+# KEYS[1] analytics:live; ARGV 1 day, 2 orders_today, then field/value pairs
+FORWARD_ONLY = """
+local day = redis.call('HGET', KEYS[1], 'day')
+local orders = tonumber(redis.call('HGET', KEYS[1], 'orders_today') or '-1')
+if (not day) or ARGV[1] > day or (ARGV[1] == day and tonumber(ARGV[2]) > orders) then
+  redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+  redis.call('HINCRBY', KEYS[1], 'version', 1)
+  return 1
+end
+return 0
+"""
 
 
 class Live:
     def __init__(self, redis):
         self.redis = redis
+        self._forward = redis.register_script(FORWARD_ONLY)
 
     def apply(self, effect):
         if not effect:
             return
-        pipe = self.redis.pipeline(transaction=False)
         if effect["kind"] == "sale":
-            pipe.hset(LIVE, mapping={k: v for k, v in effect["live"].items()})
-            pipe.hincrby(LIVE, "version", 1)
-        elif effect["kind"] == "top":
-            key = top_key(effect["board"], effect["day"])
-            pipe.zadd(key, {str(effect["product_id"]): effect["value"]})
-            pipe.expire(key, TOP_TTL_S)
+            live = effect["live"]
+            pairs = []
+            for key, value in live.items():
+                pairs += [key, value]
+            self._forward(keys=[keys.LIVE], args=[live["day"], live["orders_today"], *pairs])
+        if effect.get("purchases"):
+            day, totals = effect["purchases"]
+            for product_id, total in totals:
+                self._top("purchases", day, product_id, total)
+        if effect["kind"] == "top":
+            self._top(effect["board"], effect["day"], effect["product_id"], effect["value"])
             visitor = effect.get("user_id") or effect.get("session_id")
             if visitor:
-                pipe.zadd(VISITORS, {str(visitor): time.time()})
-        for key, value in effect.get("tops", ()):
-            pipe.zadd(key, value)
-            pipe.expire(key, TOP_TTL_S)
+                self.seen(visitor)
+
+    def _top(self, board, day, product_id, total):
+        key = keys.top_key(board, day)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.zadd(key, {str(product_id): total}, gt=True)
+        pipe.expire(key, TOP_TTL_S)
         pipe.execute()
 
-    def seen(self, visitor):
+    def seen(self, *visitors):
         now = time.time()
+        seen = {str(v): now for v in visitors if v}
+        if not seen:
+            return
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(VISITORS, {str(visitor): now})
-        pipe.zremrangebyscore(VISITORS, 0, now - 2 * VISITOR_WINDOW_S)
+        pipe.zadd(keys.VISITORS, seen)
+        pipe.zremrangebyscore(keys.VISITORS, 0, now - 2 * keys.VISITOR_WINDOW_S)
         pipe.execute()
 
     def snapshot(self):
-        pipe = self.redis.pipeline(transaction=False)
-        now = time.time()
-        pipe.hgetall(LIVE)
-        pipe.zcount(VISITORS, now - VISITOR_WINDOW_S, "+inf")
-        pipe.scard(ONLINE_USERS)
-        live, visitors, online = pipe.execute()
-        figures = {k: (int(v) if k not in ("day", "minute", "currency") else v)
-                   for k, v in live.items()}
-        figures.update(live_visitors=visitors, online_users=online,
-                       visitor_window_s=VISITOR_WINDOW_S)
-        return figures
+        return keys.snapshot(self.redis)
 
     def top(self, board, day, limit):
-        rows = self.redis.zrevrange(top_key(board, day), 0, limit - 1, withscores=True)
+        rows = self.redis.zrevrange(keys.top_key(board, day), 0, limit - 1, withscores=True)
         return [{"product_id": int(p), board: int(s)} for p, s in rows]

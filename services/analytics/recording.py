@@ -10,11 +10,14 @@ Days and hours are UTC. A sale is counted when orders says the order is paid
 """
 from datetime import datetime, timezone
 
+import logging
+
 import sqlalchemy as sa
 
 from services.analytics import events, points
 
 T = sa.text
+log = logging.getLogger(__name__)
 
 
 def parse_time(value):
@@ -75,20 +78,23 @@ def _order_created(session, outbox, event, at):
         "ON CONFLICT (order_id) DO UPDATE SET items = EXCLUDED.items "
         "RETURNING paid_at, purchases_counted"),
         {"o": data["order_id"], "items": _json(items)}).first()
+    purchases = None
     if row.paid_at is not None and not row.purchases_counted:
-        _count_purchases(session, data["order_id"], items, row.paid_at.date())
+        purchases = _count_purchases(session, data["order_id"], items, row.paid_at.date())
     count = bump_daily(session, day, "checkout")
     queue_points(session, points.conversion(event["id"], at, "checkout"))
     outbox.add(session, events.CONVERSION, {"order_id": data["order_id"], "stage": "checkout",
                                             "day": day.isoformat(), "count": count})
-    return {"kind": "checkout", "day": day}
+    return {"kind": "checkout", "day": day, "purchases": purchases}
 
 
 def _count_purchases(session, order_id, items, day):
-    for item in items:
-        bump_product(session, day, item["product_id"], "purchases", item["quantity"])
+    """Count an order's lines as purchases once; (day, [(product_id, day's total)])."""
+    totals = [(item["product_id"], bump_product(session, day, item["product_id"], "purchases",
+                                                item["quantity"])) for item in items]
     session.execute(T("UPDATE order_facts SET purchases_counted = true WHERE order_id = :o"),
                     {"o": order_id})
+    return day, totals
 
 
 def _order_paid(session, outbox, event, at):
@@ -101,8 +107,9 @@ def _order_paid(session, outbox, event, at):
         "INSERT INTO order_facts (order_id, amount, paid_at) VALUES (:o, :a, :t) "
         "ON CONFLICT (order_id) DO UPDATE SET amount = EXCLUDED.amount, paid_at = EXCLUDED.paid_at "
         "RETURNING items, purchases_counted"), {"o": data["order_id"], "a": amount, "t": at}).first()
+    purchases = None
     if fact.items is not None and not fact.purchases_counted:
-        _count_purchases(session, data["order_id"], fact.items, day)
+        purchases = _count_purchases(session, data["order_id"], fact.items, day)
     daily = session.execute(T(
         "INSERT INTO sales_metrics (date, total_sales, order_count, avg_order_value, currency) "
         "VALUES (:d, :a, 1, :a, :c) ON CONFLICT (date) DO UPDATE SET "
@@ -132,7 +139,7 @@ def _order_paid(session, outbox, event, at):
                                       "currency": currency, "day": day.isoformat(), "live": live})
     outbox.add(session, events.CONVERSION, {"order_id": data["order_id"], "stage": "paid",
                                             "day": day.isoformat(), "count": paid})
-    return {"kind": "sale", "live": live}
+    return {"kind": "sale", "live": live, "purchases": purchases}
 
 
 def _refund(session, outbox, event, at):
@@ -209,7 +216,17 @@ def apply(session, outbox, event):
     applier = APPLIERS.get(event["type"])
     if applier is None or not claim(session, event["id"], event["type"]):
         return None
-    return applier(session, outbox, event, parse_time(event["occurred_at"]))
+    savepoint = session.begin_nested()
+    try:
+        effect = applier(session, outbox, event, parse_time(event["occurred_at"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        # Well-formed envelope, data not as its owner documents it: counting it wrong would be
+        # worse than not counting it, and retrying cannot fix it. Claimed, so logged once.
+        savepoint.rollback()
+        log.warning("not counting %s %s: data lacks %r", event["type"], event["id"], exc)
+        return None
+    savepoint.commit()
+    return effect
 
 
 def _json(value):

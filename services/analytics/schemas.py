@@ -1,8 +1,10 @@
 """What the analytics RPCs accept: client event batches and metric queries."""
 from datetime import date, datetime, timedelta, timezone
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates
+
+from kit.errors import ValidationFailed
+from kit.schemas import load
 
 CLIENT_EVENT_TYPES = ("page_view", "click", "product_impression", "wishlist_add", "share",
                       "filter", "scroll")
@@ -55,15 +57,12 @@ class RangeSchema(Schema):
                        validate=validate.OneOf(("views", "add_to_carts", "purchases")))
     interval = fields.String(load_default="day", validate=validate.OneOf(("day", "hour")))
 
-    @validates_schema
-    def ordered(self, data, **_):
+    @post_load
+    def defaults(self, data, **_):
         today = datetime.now(timezone.utc).date()
         data["from_"] = data["from_"] or data["to"] or today
         data["to"] = data["to"] or max(data["from_"], today)
-        if data["to"] < data["from_"]:
-            raise ValidationError("`to` is before `from`.", "to")
-        if (data["to"] - data["from_"]).days + 1 > MAX_RANGE_DAYS:
-            raise ValidationError(f"At most {MAX_RANGE_DAYS} days.", "to")
+        return data
 
 
 class SeriesSchema(Schema):
@@ -75,13 +74,44 @@ class SeriesSchema(Schema):
     stop = fields.AwareDateTime(load_default=None, default_timezone=None)
     every = fields.String(load_default="1h", validate=validate.OneOf(("1m", "5m", "1h", "1d")))
 
-    @validates_schema
-    def ordered(self, data, **_):
+    @post_load
+    def defaults(self, data, **_):
         data["stop"] = data["stop"] or datetime.now(timezone.utc) + timedelta(seconds=1)
-        if data["stop"] <= data["start"]:
-            raise ValidationError("`stop` is not after `start`.", "stop")
-        if data["stop"] - data["start"] > timedelta(days=MAX_RANGE_DAYS):
-            raise ValidationError(f"At most {MAX_RANGE_DAYS} days.", "stop")
+        return data
+
+
+def check_range(first, last, span):
+    """A range must run forwards and cover at most MAX_RANGE_DAYS: stable codes for each."""
+    if last < first:
+        raise ValidationFailed("invalid_range", "The range ends before it starts.",
+                               {"fields": {"to": ["Must not be before `from`."]}})
+    if span > timedelta(days=MAX_RANGE_DAYS):
+        raise ValidationFailed("range_too_long", f"At most {MAX_RANGE_DAYS} days at a time.",
+                               {"max_days": MAX_RANGE_DAYS})
+
+
+def load_range(data):
+    args = load(RangeSchema(), data)
+    check_range(args["from_"], args["to"], args["to"] - args["from_"] + timedelta(days=1))
+    return args
+
+
+def load_series(data):
+    args = load(SeriesSchema(), data)
+    if args["stop"] == args["start"]:
+        raise ValidationFailed("invalid_range", "The range is empty.",
+                               {"fields": {"stop": ["Must be after `start`."]}})
+    check_range(args["start"], args["stop"], args["stop"] - args["start"])
+    return args
+
+
+def load_batch(data):
+    """A client batch, validated whole; more than MAX_BATCH events is `batch_too_large`."""
+    if isinstance(data, dict) and isinstance(data.get("events"), list) \
+            and len(data["events"]) > MAX_BATCH:
+        raise ValidationFailed("batch_too_large", f"At most {MAX_BATCH} events per batch.",
+                               {"max_events": MAX_BATCH, "events": len(data["events"])})
+    return load(ClientBatchSchema(), data)
 
 
 def days(first: date, last: date):

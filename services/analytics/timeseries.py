@@ -9,7 +9,7 @@ InfluxDB answered 204. While InfluxDB is down every failed batch is counted
 with nothing missing when it is back, even across a restart of this service. A retried point
 overwrites itself (see points.py), so a batch that was written but not acknowledged never doubles.
 
-Reading: Flux through the client's query API. A failed query raises ServiceUnavailable
+Reading: Flux through the client's query API. A failed query raises Unavailable
 `timeseries_unavailable` (503 at the gateway); the PostgreSQL rollups do not depend on it.
 """
 import logging
@@ -22,7 +22,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
 from kit.db import database_uri, make_engine
-from kit.errors import ServiceUnavailable
+from kit.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,8 @@ def influx_settings(config):
     s = config.get("INFLUXDB", {})
     return {
         "url": s.get("url", "http://127.0.0.1:8086"),
+        # InfluxDB 1.x's v2 API: bucket "db/rp" (or just "db"), token "user:password" (any
+        # token while auth is off); InfluxDB 2 takes a real org and token from the same keys.
         "token": s.get("token", "aarya:aarya"),
         "org": s.get("org", "aarya"),
         "bucket": s["bucket"],
@@ -126,7 +128,7 @@ class TimeSeriesWriter:
         try:
             tables = self.query_api.query(flux, org=self.s["org"])
         except Exception as exc:
-            raise ServiceUnavailable("timeseries_unavailable",
+            raise Unavailable("timeseries_unavailable",
                                      "The time-series store is not answering; try again shortly.",
                                      {"reason": type(exc).__name__})
         points = []
@@ -149,15 +151,16 @@ class TimeSeriesWriter:
         try:
             tables = self.query_api.query(flux, org=self.s["org"])
         except Exception as exc:
-            raise ServiceUnavailable("timeseries_unavailable",
+            raise Unavailable("timeseries_unavailable",
                                      "The time-series store is not answering; try again shortly.",
                                      {"reason": type(exc).__name__})
         values = [r.get_value() for t in tables for r in t.records]
         return values[0] if values else 0
 
-    def ping(self):
-        """Health: degraded only if points pile up while InfluxDB refuses them."""
-        return True
+    def status(self):
+        """What /health and the staff API show: InfluxDB's state never fails the service."""
+        return {"pending": self.pending(), "write_failures": self.failures,
+                "last_error": self.last_error}
 
 
 def _rfc(value):
