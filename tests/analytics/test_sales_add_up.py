@@ -1,6 +1,8 @@
 """Stories of the sales figures: thirty shoppers check out through the gateway, and the
 analytics service's figures for today match what orders_db says was paid, to the paisa, in
 PostgreSQL, through the staff API and in InfluxDB."""
+from datetime import datetime, timedelta, timezone
+
 from services.analytics.timeseries import influx_settings
 from tests.analytics.helpers import (checkouts, influx_sales, paid_orders, sales_today,
                                      settled)
@@ -67,3 +69,15 @@ def test_staff_read_metrics_and_bad_questions_get_stable_codes(staff, people, an
     shopper = people.shopper()
     refused = shopper.call("GET", "/api/analytics/metrics/sales_today")
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden")
+
+
+def test_the_gateways_request_latencies_become_a_series(staff):
+    start = (datetime.now(timezone.utc) - timedelta(minutes=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def latency_points():
+        response = staff.call("GET", f"/api/analytics/series/latency_ms?start={start}&every=1m")
+        assert response.status_code == 200, response.text
+        return response.json()["points"]
+
+    points = wait_for(latency_points, timeout=20, message="request latencies in InfluxDB")
+    assert all(p["value"] > 0 for p in points)
