@@ -112,7 +112,7 @@ def generate_history(config, engine, days=30, products=500):
                  for h in range(24)])
             conn.execute(sa.text(
                 "INSERT INTO daily_counts (date, stage, count) VALUES (:d, :s, :n) "
-                "ON CONFLICT (date, stage) DO NOTHING"),
+                "ON CONFLICT (date, stage, shard) DO NOTHING"),
                 [{"d": day, "s": s, "n": n} for s, n in (
                     ("view", orders * 40), ("add_to_cart", orders * 6), ("checkout", orders * 2),
                     ("paid", orders), ("abandoned", orders * 3))])

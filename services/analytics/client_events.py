@@ -30,8 +30,8 @@ def record_batch(session, outbox, batch):
                 {"e": event_id, "s": session_id, "u": user_id, "p": item["path"],
                  "pid": item["product_id"], "r": item["referrer"], "t": at})
             touch_session(session, session_id, user_id, at, pages=1)
-            bump_daily(session, at.date(), "page_view")
             queue_points(session, points.page_view(event_id, at, "page"))
+            bump_daily(session, at.date(), "page_view")
             outbox.add(session, events.PAGE_VIEW, {
                 "session_id": session_id, "user_id": user_id, "path": item["path"],
                 "product_id": item["product_id"], "viewed_at": at.isoformat()})

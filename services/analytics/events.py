@@ -2,7 +2,7 @@
 
 analytics.sale        {order_id, amount, currency, day, live{...}} once per paid order; `live`
                       is the dashboard's live figures right after it (see live.py)
-analytics.conversion  {order_id, stage: checkout|paid, day, count} the funnel moved
+analytics.conversion  {order_id, stage: checkout|paid, day} the funnel moved
 analytics.page_view   {session_id, user_id|null, path, product_id|null, viewed_at}
 analytics.user_event  {session_id, user_id|null, event_type, product_id|null, occurred_at}
 """

@@ -123,7 +123,7 @@ class TimeSeriesWriter:
             f' |> range(start: {_rfc(start)}, stop: {_rfc(stop)})'
             f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
             f' |> group()'
-            f' |> aggregateWindow(every: {every}, fn: {agg}, createEmpty: false)'
+            f' |> aggregateWindow(every: {every}, fn: {agg}, createEmpty: false, timeSrc: "_start")'
         )
         try:
             tables = self.query_api.query(flux, org=self.s["org"])

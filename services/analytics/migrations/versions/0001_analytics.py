@@ -87,11 +87,13 @@ CREATE TABLE sales_minutely (
 );
 
 -- stage: view, add_to_cart, checkout, paid, abandoned, signup, search, page_view
+-- shard: a stage's count spread over a few rows, so concurrent events do not queue on one lock.
 CREATE TABLE daily_counts (
     date   date NOT NULL,
     stage  varchar(32) NOT NULL,
+    shard  smallint NOT NULL DEFAULT 0,
     count  bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (date, stage)
+    PRIMARY KEY (date, stage, shard)
 );
 
 CREATE TABLE search_misses (
