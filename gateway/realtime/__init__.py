@@ -128,6 +128,8 @@ class Realtime:
                              len(self.hub.subscribers))
                     self.hub.close_all(*SHUTTING_DOWN)
                 now = time.monotonic()
+                if self.hub.listeners(routing.ANALYTICS):
+                    self.analytics.refresh(self.redis())
                 if self.hub.listeners(routing.ANALYTICS) and (
                         self.analytics.version != pushed_version or now - pushed_at >= 30):
                     pushed_version, pushed_at = self.analytics.version, now

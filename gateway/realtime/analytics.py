@@ -1,14 +1,18 @@
-"""Live counts for /ws/analytics: events per type and orders per minute, counted from the tail.
+"""Live counts for /ws/analytics: events per type and orders per minute, counted from the tail,
+plus the analytics service's live figures (sales today and this minute, orders, visitors).
 
 Every gateway process reads every event, so each one counts the same numbers from the moment it
 started; minutes come from the stream entry ids (the time Redis stored the event), so processes
-agree on the buckets too. A fuller picture (history, revenue) is the analytics service's job.
+agree on the buckets too. Sales and visitors are the analytics service's aggregates in Redis
+(kit/analytics_live.py): read as they are, once a second while a staff socket listens, never
+recomputed here.
 """
 import time
 from collections import Counter
 from datetime import datetime, timezone
 
 from gateway.realtime.messages import entry_ms
+from kit import analytics_live
 
 KEEP_MINUTES = 60
 SHOWN_MINUTES = 5
@@ -23,7 +27,15 @@ class LiveCounts:
     def __init__(self):
         self.started_at = time.time()
         self.minutes = {}              # minute number → Counter(event type)
-        self.version = 0               # bumps on every counted event
+        self.version = 0               # bumps on every counted event and figures change
+        self.figures = {}              # the analytics service's live figures (Redis)
+
+    def refresh(self, redis):
+        """Read the live figures from Redis; a change counts as something to push."""
+        figures = analytics_live.snapshot(redis)
+        if figures != self.figures:
+            self.figures = figures
+            self.version += 1
 
     def count(self, entry_id, event_type):
         minute = entry_ms(entry_id) // 60000
@@ -44,4 +56,4 @@ class LiveCounts:
                             "events": sum(counter.values()), "by_type": dict(counter)})
         return {"type": "analytics", "counting_since": datetime.fromtimestamp(
                     self.started_at, timezone.utc).isoformat(timespec="seconds"),
-                "minutes": minutes}
+                "minutes": minutes, "live": self.figures}

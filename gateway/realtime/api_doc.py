@@ -134,8 +134,11 @@ PATHS = {
         ["product.inventory.updated"]),
     "/ws/analytics": websocket(
         "Live analytics socket", "events per type and orders per minute over the last five "
-        "minutes, counted by the gateway from the streams: {\"type\": \"analytics\", "
-        "\"minutes\": [{\"minute\", \"orders\", \"events\", \"by_type\"}]} on connect and "
+        "minutes, counted by the gateway from the streams, and the analytics service's live "
+        "figures from Redis: {\"type\": \"analytics\", \"minutes\": [{\"minute\", "
+        "\"orders\", \"events\", \"by_type\"}], \"live\": {\"sales_today\", "
+        "\"orders_today\", \"avg_order_value_today\", \"sales_this_minute\", "
+        "\"orders_this_minute\", \"live_visitors\", \"online_users\", …}} on connect and "
         "every second something changed.",
         {**COMMON_ACTIONS, "snapshot": "{\"action\": \"snapshot\"} → the counts now"},
         ["analytics"], staff_only=True),

@@ -140,6 +140,7 @@ class Inventory(Channel):
 # ---- /ws/analytics ------------------------------------------------------------------------------
 
 def _snapshot(session, message):
+    session.rt.analytics.refresh(session.rt.redis())
     return messages.Control(session.rt.analytics.snapshot())
 
 

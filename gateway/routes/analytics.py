@@ -1,0 +1,152 @@
+"""/api/analytics…: the staff dashboard's metrics and series, and the storefront's batched
+client events (page views, clicks), which anyone may send with a session id.
+
+    GET  /api/analytics/metrics/<name>?from=&to=&limit=&by=   rollups (PostgreSQL), staff
+    GET  /api/analytics/series/<name>?start=&stop=&every=     InfluxDB series, staff; 503
+                                                              `timeseries_unavailable` when down
+    GET  /api/analytics/live                                  the live figures (Redis), staff
+    POST /api/analytics/events                                a batch of client events
+
+The analytics service validates every parameter (unknown_metric, invalid_range,
+range_too_long, batch_too_large, validation_failed). Client events are limited per session
+and per client address (ANALYTICS.events_per_minute, counted in events, in Redis) and a
+signed-in sender's user id comes from their token, never from the body.
+
+Every request's latency is sampled here too (an app-wide hook of this blueprint): a bounded
+per-process buffer pushed to Redis about once a second, which the analytics service turns into
+InfluxDB points; a request never waits on InfluxDB, and a Redis hiccup only drops samples.
+"""
+import logging
+import math
+import time
+
+import redis
+from flask import Blueprint, current_app, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from gateway.auth import require_role
+from gateway.params import json_object
+from gateway.ratelimit import client_ip
+from gateway.redis_client import redis_client
+from gateway.rpc import rpc
+from gateway.shopper import signed_in_or_none
+from kit import analytics_live
+from kit.errors import TooManyRequests
+
+bp = Blueprint("analytics", __name__, url_prefix="/api/analytics")
+log = logging.getLogger(__name__)
+
+STAFF = ("support", "admin")
+MAX_EVENTS_BODY = 64 * 1024
+WINDOW_S = 60
+UNSAMPLED = frozenset({"/health", "/metrics", "/api/openapi.json"})
+
+
+def actor():
+    me = require_role(*STAFF)
+    return {"user_id": me.user_id, "role": me.role}
+
+
+def query():
+    return {name: request.args.get(name) for name in request.args}
+
+
+@bp.get("/metrics/<name>")
+def metric(name):
+    return rpc("analytics").metric(actor(), name, query())
+
+
+@bp.get("/series/<name>")
+def series(name):
+    return rpc("analytics").series(actor(), name, query())
+
+
+@bp.get("/live")
+def live():
+    return rpc("analytics").live(actor())
+
+
+@bp.post("/events")
+def client_events():
+    if (request.content_length or 0) > MAX_EVENTS_BODY:
+        raise RequestEntityTooLarge()
+    me = signed_in_or_none()
+    body = json_object()
+    events = body.get("events")
+    _limit(body.get("session_id"), len(events) if isinstance(events, list) else 1)
+    body["user_id"] = me.user_id if me else None
+    return rpc("analytics").record_client_events(body), 202
+
+
+def _limit(session_id, count):
+    """Counted in events per minute, per session id and per client address."""
+    limit = int((current_app.config["AARYA"].get("ANALYTICS") or {}).get("events_per_minute")
+                or 0)
+    if limit <= 0:
+        return
+    now = time.time()
+    window = int(now // WINDOW_S)
+    keys = [f"ratelimit:analytics:ip:{client_ip()}:{window}"]
+    if isinstance(session_id, str) and session_id:
+        keys.append(f"ratelimit:analytics:session:{session_id[:64]}:{window}")
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        for key in keys:
+            pipe.incrby(key, count)
+            pipe.expire(key, WINDOW_S * 2)
+        counts = pipe.execute()[::2]
+    except redis.RedisError:
+        log.warning("analytics event limit skipped: Redis unavailable", exc_info=True)
+        return
+    if max(counts) > limit:
+        raise TooManyRequests("rate_limited", "Too many analytics events; slow down.",
+                              {"limit_per_minute": limit,
+                               "retry_after_s": math.ceil(WINDOW_S - now % WINDOW_S)})
+
+
+# ---- request latency samples ---------------------------------------------------------------
+
+class LatencySamples:
+    """This process's samples waiting for Redis: at most `cap`, pushed every `every_s`."""
+
+    def __init__(self, every_s=1.0, cap=5000):
+        self.every_s, self.cap = every_s, cap
+        self.samples = []
+        self.flushed_at = time.monotonic()
+
+    def add(self, route, ms):
+        if len(self.samples) < self.cap:
+            self.samples.append(f"{route}|{ms:.3f}|{int(time.time() * 1000)}")
+        if time.monotonic() - self.flushed_at >= self.every_s:
+            self.flush()
+
+    def flush(self):
+        samples, self.samples = self.samples, []
+        self.flushed_at = time.monotonic()
+        if not samples:
+            return
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            pipe.rpush(analytics_live.LATENCY, *samples)
+            pipe.ltrim(analytics_live.LATENCY, -analytics_live.LATENCY_CAP, -1)
+            pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("dropped %d latency samples: %s", len(samples), exc)
+
+
+SAMPLES = LatencySamples()
+
+
+@bp.before_app_request
+def _start_clock():
+    g.analytics_started = time.perf_counter()
+
+
+@bp.after_app_request
+def _sample_latency(response):
+    started = g.pop("analytics_started", None)
+    rule = request.url_rule
+    if started is not None and rule is not None and rule.rule not in UNSAMPLED \
+            and not rule.rule.startswith(("/ws/", "/sse/")):
+        SAMPLES.add(f"{request.method} {rule.rule}", (time.perf_counter() - started) * 1000)
+    return response

@@ -1,0 +1,190 @@
+"""InfluxDB through influxdb-client, as a nameko dependency: a durable pending queue, a flusher,
+and the dashboard's series queries.
+
+Writing: the consumer puts each point (line protocol) into `influx_pending` in the transaction
+that applies its event, so a point exists exactly when its figure does. A managed green thread
+takes the oldest rows in batches, writes them with the client's write API and deletes them once
+InfluxDB answered 204. While InfluxDB is down every failed batch is counted
+(`influx_write_failures_total`) and retried with backoff; the rows wait, so the series catch up
+with nothing missing when it is back, even across a restart of this service. A retried point
+overwrites itself (see points.py), so a batch that was written but not acknowledged never doubles.
+
+Reading: Flux through the client's query API. A failed query raises Unavailable
+`timeseries_unavailable` (503 at the gateway); the PostgreSQL rollups do not depend on it.
+"""
+import logging
+import time
+
+import sqlalchemy as sa
+from influxdb_client import InfluxDBClient
+from influxdb_client.client.write_api import SYNCHRONOUS
+from nameko.extensions import DependencyProvider
+from prometheus_client import Counter, Gauge
+
+from kit.db import database_uri, make_engine
+from kit.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+WRITTEN = Counter("influx_points_written_total", "Points InfluxDB acknowledged")
+FAILURES = Counter("influx_write_failures_total", "Batches InfluxDB did not take (retried)")
+PENDING = Gauge("influx_points_pending", "Points waiting in influx_pending (last flush pass)")
+
+SERIES = {
+    # metric: (measurement, field, Flux aggregate)
+    "sales": ("sales", "amount", "sum"),
+    "orders": ("sales", "orders", "sum"),
+    "page_views": ("page_views", "count", "sum"),
+    "add_to_cart": ("add_to_cart", "count", "sum"),
+    "conversions": ("conversions", "count", "sum"),
+    "latency_ms": ("latency", "ms", "mean"),
+}
+
+
+def influx_settings(config):
+    s = config.get("INFLUXDB", {})
+    return {
+        "url": s.get("url", "http://127.0.0.1:8086"),
+        # InfluxDB 1.x's v2 API: bucket "db/rp" (or just "db"), token "user:password" (any
+        # token while auth is off); InfluxDB 2 takes a real org and token from the same keys.
+        "token": s.get("token", "aarya:aarya"),
+        "org": s.get("org", "aarya"),
+        "bucket": s["bucket"],
+        "query_bucket": s.get("query_bucket") or s["bucket"],
+        "batch": int(s.get("batch", 5000)),
+        "flush_interval_ms": int(s.get("flush_interval_ms", 250)),
+        "timeout_ms": int(s.get("timeout_ms", 3000)),
+        "max_backoff_s": float(s.get("max_backoff_s", 5)),
+    }
+
+
+class TimeSeriesWriter:
+    def __init__(self, engine, settings):
+        self.engine = engine
+        self.s = settings
+        self.client = InfluxDBClient(url=settings["url"], token=settings["token"],
+                                     org=settings["org"], timeout=settings["timeout_ms"],
+                                     retries=False)
+        self.write_api = self.client.write_api(write_options=SYNCHRONOUS)
+        self.query_api = self.client.query_api()
+        self.last_error = None
+        self.failures = 0
+        self._running = False
+
+    def flush_once(self):
+        """Write one batch of pending points; returns how many InfluxDB took."""
+        with self.engine.begin() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT id, line FROM influx_pending ORDER BY id LIMIT :n "
+                "FOR UPDATE SKIP LOCKED"), {"n": self.s["batch"]}).all()
+            if not rows:
+                return 0
+            self.write_api.write(bucket=self.s["bucket"], org=self.s["org"],
+                                 record=[r.line for r in rows])
+            conn.execute(sa.text("DELETE FROM influx_pending WHERE id = ANY(:ids)"),
+                         {"ids": [r.id for r in rows]})
+        WRITTEN.inc(len(rows))
+        return len(rows)
+
+    def pending(self):
+        with self.engine.connect() as conn:
+            return conn.execute(sa.text("SELECT count(*) FROM influx_pending")).scalar()
+
+    def run(self):
+        self._running = True
+        backoff = 0.2
+        idle = self.s["flush_interval_ms"] / 1000.0
+        while self._running:
+            try:
+                written = self.flush_once()
+                self.last_error = None
+                backoff = 0.2
+                if written < self.s["batch"]:
+                    time.sleep(idle)
+            except Exception as exc:  # InfluxDB (or the DB) away: keep the rows, count, retry
+                self.failures += 1
+                FAILURES.inc()
+                self.last_error = repr(exc)[:300]
+                log.warning("influx write failed (%d so far), retrying in %.1fs: %s",
+                            self.failures, backoff, self.last_error)
+                time.sleep(backoff)
+                backoff = min(backoff * 2, self.s["max_backoff_s"])
+
+    def stop(self):
+        self._running = False
+        self.client.close()
+
+    # ---- reading -----------------------------------------------------------------------------
+
+    def series(self, metric, start, stop, every):
+        measurement, field, agg = SERIES[metric]
+        flux = (
+            f'from(bucket: "{self.s["query_bucket"]}")'
+            f' |> range(start: {_rfc(start)}, stop: {_rfc(stop)})'
+            f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
+            f' |> group()'
+            f' |> aggregateWindow(every: {every}, fn: {agg}, createEmpty: false, timeSrc: "_start")'
+        )
+        try:
+            tables = self.query_api.query(flux, org=self.s["org"])
+        except Exception as exc:
+            raise Unavailable("timeseries_unavailable",
+                                     "The time-series store is not answering; try again shortly.",
+                                     {"reason": type(exc).__name__})
+        points = []
+        for table in tables:
+            for record in table.records:
+                value = record.get_value()
+                points.append({"time": record.get_time().isoformat(),
+                               "value": value if agg == "mean" else int(value or 0)})
+        return points
+
+    def total(self, metric, start, stop):
+        """One number over [start, stop): the sum (or mean) of the metric's field."""
+        measurement, field, agg = SERIES[metric]
+        flux = (
+            f'from(bucket: "{self.s["query_bucket"]}")'
+            f' |> range(start: {_rfc(start)}, stop: {_rfc(stop)})'
+            f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
+            f' |> group() |> {agg}()'
+        )
+        try:
+            tables = self.query_api.query(flux, org=self.s["org"])
+        except Exception as exc:
+            raise Unavailable("timeseries_unavailable",
+                                     "The time-series store is not answering; try again shortly.",
+                                     {"reason": type(exc).__name__})
+        values = [r.get_value() for t in tables for r in t.records]
+        return values[0] if values else 0
+
+    def status(self):
+        """What /health and the staff API show: InfluxDB's state never fails the service."""
+        return {"pending": self.pending(), "write_failures": self.failures,
+                "last_error": self.last_error}
+
+
+def _rfc(value):
+    return value.astimezone(__import__("datetime").timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class TimeSeries(DependencyProvider):
+    """One writer (client, flusher thread) per service process; workers get the writer."""
+
+    def setup(self):
+        config = self.container.config
+        self.engine = make_engine(database_uri(config, self.container.service_name),
+                                  pool_size=2, max_overflow=2)
+        self.writer = TimeSeriesWriter(self.engine, influx_settings(config))
+
+    def start(self):
+        self.container.spawn_managed_thread(self.writer.run, identifier="influx_flusher")
+
+    def stop(self):
+        self.writer.stop()
+        self.engine.dispose()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.writer
