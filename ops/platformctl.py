@@ -1,4 +1,4 @@
-"""Supervise Aarya's own processes: the nameko services, the bridge and the gateway.
+"""Supervise Aarya's own processes: the nameko services, the bridge, the gateway and the web app.
 
 CLI:
     python -m ops.platformctl up [NAME ...]      [--env dev|test] [--replicas N]
@@ -23,6 +23,10 @@ with its own pid/meta/log files and its own port: the side door (or the gateway'
 (i − 1) × REPLICAS.port_step (gateway: REPLICAS.gateway_port_step) from config, 50 and 10 by
 default, so replicas of testK's 8K01–8K11 land on 8K51–8K61 and its gateway 8K80 on 8K90…
 Nothing else differs: RPC queues are competing consumers and stream consumers are named by pid.
+
+Optional processes (`optional_names()`: `web`, the storefront's node server) are not in `names()`,
+so the test suite's `platform` fixture never builds Next.js; `up` in env dev starts them, tests/web
+starts `web` itself. Starting `web` first runs `ops/web.sh build` (a no-op while web/ is unchanged).
 """
 import argparse
 import json
@@ -200,8 +204,19 @@ class Platform:
             names.append("gateway")
         return names
 
+    def optional_names(self):
+        """Processes outside names(): started by `up` in dev and by the tests that need them."""
+        web = self.root / "web" / "server.mjs"
+        return ["web"] if web.exists() and self.config.get("WEB") else []
+
+    def default_names(self):
+        """What `up` starts when no names are given: everything, the web app too in env dev."""
+        return self.names() + (self.optional_names() if self.env == "dev" else [])
+
     def _check(self, name):
         base, replica = split_replica(name)
+        if base in self.optional_names() and replica == 1:
+            return
         if base not in self.names() or replica < 1:
             raise PlatformError(f"unknown process {name!r}; this tree has: {', '.join(self.names())}"
                                 " (replicas: NAME.2, NAME.3, …)")
@@ -229,6 +244,10 @@ class Platform:
         name, _ = split_replica(name)
         if name == "bridge":
             return [sys.executable, "-m", "bridge", "--env", self.env]
+        if name == "web":
+            return ["node", "web/server.mjs", "--bind", str(self.config["WEB"]["bind"]),
+                    "--gateway", "http://" + _loopback(str(self.config["GATEWAY"]["bind"])),
+                    "--root", str(self.config["WEB"].get("root") or "web/out")]
         if name == "gateway":
             return self._tool("gunicorn") + ["-c", "gateway/gunicorn_conf.py", "gateway.app:create_app()"]
         return self._tool("nameko") + [
@@ -245,6 +264,8 @@ class Platform:
         name, _ = split_replica(name)
         if name == "gateway":
             addr = _loopback(str(config["GATEWAY"]["bind"]))
+        elif name == "web":
+            addr = _loopback(str(config["WEB"]["bind"]))
         elif "WEB_SERVER_ADDRESS" in extra_env:
             addr = _loopback(extra_env["WEB_SERVER_ADDRESS"])
         else:
@@ -352,6 +373,8 @@ class Platform:
                 f"{name}: {netloc.hostname}:{netloc.port} is already taken by a process not "
                 f"recorded in {self.run_dir} (another checkout or a hand-started copy?)"
             )
+        if name == "web":
+            self.build_web()
         cmd = self.command(name)
         with open(self.logfile(name), "ab") as log:
             log.write(f"{LOG_MARK} {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
@@ -369,6 +392,19 @@ class Platform:
         }))
         self.pidfile(name).write_text(f"{proc.pid}\n")
         return proc.pid
+
+    def build_web(self, timeout=1200):
+        """`ops/web.sh build`: npm ci if needed, then next build, skipped while web/ is unchanged."""
+        log = self.log_dir / "web-build.log"
+        with open(log, "ab") as fh:
+            fh.write(f"{LOG_MARK} {time.strftime('%Y-%m-%dT%H:%M:%S')} ops/web.sh build\n".encode())
+            fh.flush()
+            result = subprocess.run(["bash", "ops/web.sh", "build"], cwd=self.root,
+                                    stdin=subprocess.DEVNULL, stdout=fh, stderr=subprocess.STDOUT,
+                                    timeout=timeout)
+        if result.returncode != 0:
+            raise PlatformError(f"ops/web.sh build failed (exit {result.returncode}); "
+                                f"last lines of {log}:\n{self.log_tail('web-build')}")
 
     def health_url(self, name):
         return self._meta(name).get("url") or self.url(name)
@@ -511,7 +547,7 @@ class Platform:
     def up(self, names=None, timeout=120, replicas=1):
         """Migrate, start everything (or `names`) × `replicas`, wait until all are healthy; in dev,
         seed + print URLs."""
-        names = [replica_name(n, i) for n in (names or self.names()) for i in range(1, replicas + 1)]
+        names = [replica_name(n, i) for n in (names or self.default_names()) for i in range(1, replicas + 1)]
         for name in names:
             self._check(name)
         self.migrate()
@@ -527,7 +563,7 @@ class Platform:
     def down(self, names=None):
         """Stop everything this env started (gateway first, services last)."""
         if names is None:
-            known = self.names()
+            known = self.names() + self.optional_names()
             names = list(reversed(known)) + [n for n in self.recorded() if n not in known]
         self._stop_many(list(names))
 
@@ -539,6 +575,8 @@ class Platform:
             "rabbitmq console (guest/guest)": "http://127.0.0.1:15672",
             "elasticsearch": str(self.config.get("ELASTICSEARCH_URI", "http://127.0.0.1:9200")),
         }
+        if "web" in self.optional_names():
+            urls["web storefront"] = "http://" + _loopback(str(self.config["WEB"]["bind"]))
         for name in self.names():
             if name != "gateway":
                 urls[f"{name} side door"] = self.url(name).rsplit("/", 1)[0] + "/{health,metrics}"
@@ -604,7 +642,7 @@ def main(argv=None):
         args.names = [replica_name(args.names[0], args.replica)]
     try:
         if args.cmd == "up":
-            names = args.names or p.names()
+            names = args.names or p.default_names()
             if not names:
                 print(f"[{p.env}] nothing to start yet: no services/*/service.py, bridge or gateway")
                 return 0

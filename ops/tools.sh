@@ -9,6 +9,7 @@ command -v docker-compose >/dev/null || need+=(docker-compose)
 command -v promtool >/dev/null || need+=(prometheus)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 command -v openssl >/dev/null || need+=(openssl)
+command -v chromium >/dev/null || need+=(chromium)   # tests/web drive it with Playwright
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${need[@]}"
