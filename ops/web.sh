@@ -13,7 +13,8 @@ sources_hash() {
   # Every file of web/ that shapes the build, by content (not mtime: a fresh clone has new mtimes).
   (cd "$WEB" && find . -type f \
       -not -path './node_modules/*' -not -path './out/*' -not -path './.next/*' \
-      -not -name '*.tsbuildinfo' -not -name 'next-env.d.ts' -print0 \
+      -not -name '*.tsbuildinfo' -not -name 'next-env.d.ts' \
+      -not -name 'server.mjs' -not -name '*.test.ts' -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 

@@ -59,18 +59,20 @@ function proxy(req, res) {
         req.socket.setNoDelay(true);
       }
       up.pipe(res);
-      res.on("close", () => up.destroy());
     },
   );
-  upstream.on("error", () => {
+  upstream.on("error", (err) => {
+    console.error(`web: ${req.method} ${req.url} → gateway failed: ${err.message}`);
     if (!res.headersSent) {
       res.writeHead(502, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ error: { code: "gateway_unreachable", message: "The shop's gateway is not answering; retry shortly.", details: {} } }));
     } else res.destroy();
   });
   req.pipe(upstream);
-  req.on("close", () => {
-    if (!res.writableEnded) upstream.destroy();
+  // The browser went away (a closed SSE tab): drop the upstream request too. (Not req's
+  // "close": that fires as soon as the request body has been read.)
+  res.on("close", () => {
+    if (!res.writableFinished) upstream.destroy();
   });
 }
 

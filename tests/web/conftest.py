@@ -29,8 +29,10 @@ CHROMIUM = os.environ.get("AARYA_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 ARTIFACTS = ROOT / "test-artifacts" / "web"
-# Playwright's default wait is 30 s; a page that needs more than this is broken, not slow.
-TIMEOUT_MS = 10_000
+# Waits for what a page shows, and for a page load. Generous because the machine (2 cores) is
+# shared: under load a cold page load took 11 s here. Live-update deadlines are the tests' own.
+TIMEOUT_MS = 20_000
+NAVIGATION_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="session")
@@ -59,9 +61,18 @@ def browser(playwright_driver):
     browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call":
+        item.failed_call = report.failed
+    return report
+
+
 @pytest.fixture
-def open_page(browser, web_url):
-    """open_page(path="/", viewport=DESKTOP) → a Page in a fresh context (a separate shopper)."""
+def open_page(browser, web_url, request):
+    """open_page(path="/", viewport=DESKTOP) → a Page in a fresh context (a separate shopper).
+    When the test fails, every page it opened is saved to test-artifacts/web/failed-*.png."""
     contexts = []
 
     def _open(path="/", viewport=DESKTOP):
@@ -69,13 +80,19 @@ def open_page(browser, web_url):
                                       device_scale_factor=1, is_mobile=viewport is PHONE,
                                       has_touch=viewport is PHONE)
         context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto(path)
         return page
 
     yield _open
-    for context in contexts:
+    for n, context in enumerate(contexts):
+        if getattr(request.node, "failed_call", False):
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            for m, page in enumerate(context.pages):
+                page.screenshot(path=str(ARTIFACTS / f"failed-{request.node.name}-{n}-{m}.png"),
+                                full_page=True)
         context.close()
 
 

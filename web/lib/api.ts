@@ -14,7 +14,7 @@
  * - The guest cart rides on the gateway's HttpOnly cookie, so requests are `same-origin`.
  */
 
-export type ErrorDetails = Record<string, unknown> & { fields?: Record<string, string[] | string> };
+export type ErrorDetails = Record<string, unknown> & { fields?: Record<string, unknown> };
 
 export class ApiError extends Error {
   readonly status: number;
@@ -29,12 +29,23 @@ export class ApiError extends Error {
     this.details = details;
   }
 
-  /** The gateway's message for one form field, if it named that field. */
+  /** The gateway's message for one form field, if it named that field ("a.b" for nested). */
   fieldMessage(field: string): string | undefined {
-    const value = this.details?.fields?.[field];
-    if (value === undefined) return undefined;
-    return Array.isArray(value) ? value.join(" ") : String(value);
+    return fieldMessageIn(this.details?.fields, field);
   }
+}
+
+/** details.fields may be flat ({"phone": [...]}) or nested ({"shipping_address": {"phone": [...]}}). */
+export function fieldMessageIn(fields: unknown, field: string): string | undefined {
+  if (!fields || typeof fields !== "object") return undefined;
+  const flat = (fields as Record<string, unknown>)[field];
+  let value: unknown = flat;
+  if (value === undefined) {
+    value = field.split(".").reduce<unknown>((node, part) => (node && typeof node === "object" ? (node as Record<string, unknown>)[part] : undefined), fields);
+  }
+  if (value === undefined || value === null) return undefined;
+  if (Array.isArray(value)) return value.map(String).join(" ");
+  return typeof value === "object" ? undefined : String(value);
 }
 
 /** The gateway's error body, or a generic one for a non-JSON answer (a proxy's 502 page). */

@@ -16,7 +16,7 @@ export type FieldErrors = Record<string, string>;
 /** What the browser can tell before sending (the gateway still decides, and its word is shown). */
 export function validateCheckout(address: Address, card: { number: string; exp: string; cvc: string }): FieldErrors {
   const errors: FieldErrors = {};
-  for (const f of ["full_name", "line1", "city", "state", "postal_code", "country"] as const) {
+  for (const f of ["full_name", "line1", "city", "state", "postal_code", "country", "phone"] as const) {
     if (!address[f]?.trim()) errors[f] = "Required.";
   }
   if (address.country && !/^[A-Za-z]{2}$/.test(address.country.trim())) errors.country = "A two-letter country code, e.g. IN.";
@@ -24,6 +24,7 @@ export function validateCheckout(address: Address, card: { number: string; exp: 
   if (!/^\d{12,19}$/.test(digits)) errors.card_number = "Enter the card number (12 to 19 digits).";
   if (!/^(0[1-9]|1[0-2])\/\d{2}$/.test(card.exp.trim())) errors.card_exp = "Expiry as MM/YY.";
   if (!/^\d{3,4}$/.test(card.cvc.trim())) errors.card_cvc = "3 or 4 digits.";
+  if (!card.holder.trim() && !address.full_name?.trim()) errors.card_holder = "The name on the card.";
   return errors;
 }
 

@@ -24,7 +24,7 @@ const LABELS: Record<string, string> = {
   state: "State",
   postal_code: "PIN code",
   country: "Country code",
-  phone: "Phone (optional)",
+  phone: "Phone",
 };
 
 export default function CheckoutPage() {
@@ -86,8 +86,10 @@ export default function CheckoutPage() {
           const m = err.fieldMessage(f) ?? err.fieldMessage(`shipping_address.${f}`);
           if (m) fieldErrors[f] = m;
         }
-        const cardMsg = err.fieldMessage("number") ?? err.fieldMessage("payment_method.card.number");
-        if (cardMsg) fieldErrors.card_number = cardMsg;
+        for (const [field, id] of [["number", "card_number"], ["cvc", "card_cvc"], ["holder", "card_holder"], ["exp_month", "card_exp"], ["exp_year", "card_exp"]]) {
+          const m = err.fieldMessage(`payment_method.card.${field}`);
+          if (m) fieldErrors[id] = m;
+        }
         setErrors(fieldErrors);
         setFormError(err.message);
         if (["insufficient_stock", "out_of_stock", "cart_not_ready"].includes(err.code)) void qc.invalidateQueries({ queryKey: keys.cart });
@@ -128,7 +130,7 @@ export default function CheckoutPage() {
           <Field id="card_exp" label="Expiry (MM/YY)" placeholder="12/31" autoComplete="cc-exp" error={errors.card_exp} />
           <Field id="card_cvc" label="CVC" inputMode="numeric" autoComplete="cc-csc" error={errors.card_cvc} />
           <div className="sm:col-span-2">
-            <Field id="card_holder" label="Name on card" autoComplete="cc-name" />
+            <Field id="card_holder" label="Name on card" autoComplete="cc-name" error={errors.card_holder} />
           </div>
         </fieldset>
       </div>
