@@ -178,3 +178,53 @@ def sign_in(page, account):
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("sign-out").wait_for()
+
+
+# ==== web-staff: fixtures of the staff console stories (tests/web/test_staff_*.py) =============
+
+@pytest.fixture(scope="session")
+def staff_session(browser, web_url, accounts):
+    """An admin (services.users.create_admin, as `make up` makes one) signed in once through the
+    storefront's form; its storage state (the tokens in localStorage) opens every further staff
+    page already signed in, so each story does not pay for another argon2 sign-in."""
+    agent = accounts.new(role="admin")
+    context = browser.new_context(base_url=web_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, agent)
+    state = context.storage_state()
+    context.close()
+    return agent, state
+
+
+@pytest.fixture
+def staff_page(browser, web_url, staff_session):
+    """staff_page(path, viewport=DESKTOP) → a Page of the staff console, signed in as the admin."""
+    _, state = staff_session
+    contexts = []
+
+    def _open(path, viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, base_url=web_url, storage_state=state,
+                                      device_scale_factor=1, is_mobile=viewport is PHONE,
+                                      has_touch=viewport is PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        from playwright.sync_api import expect
+        expect(page.get_by_test_id("staff-console")).to_be_visible()
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def patient_expect():
+    """Seven developers' suites share two cores: on-screen checks get the page's TIMEOUT_MS
+    rather than expect()'s 5 s, and the default comes back for the next module."""
+    from playwright.sync_api import expect
+    expect.set_options(timeout=TIMEOUT_MS)
+    yield
+    expect.set_options(timeout=None)

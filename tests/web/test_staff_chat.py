@@ -6,21 +6,20 @@ shopper's page to show the history is kept.
 """
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import PHONE, sign_in
 
+pytestmark = pytest.mark.usefixtures("patient_expect")
+
 LIVE_MS = 5_000  # "live": well inside the 10 s a page may take for anything
 
 
-def test_a_shoppers_message_reaches_the_inbox_live_and_the_reply_comes_back(open_page, accounts,
-                                                                            artifacts):
-    agent = accounts.new(role="admin")
+def test_a_shoppers_message_reaches_the_inbox_live_and_the_reply_comes_back(
+        staff_page, open_page, accounts, artifacts):
     shopper = accounts.new()
-
-    console = open_page("/")
-    sign_in(console, agent)
-    console.goto("/staff/chat/")
+    console = staff_page("/staff/chat/")
     expect(console.get_by_test_id("live-state")).to_have_attribute("data-state", "open")
 
     shop = open_page("/", viewport=PHONE)
