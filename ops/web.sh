@@ -14,7 +14,7 @@ sources_hash() {
   (cd "$WEB" && find . -type f \
       -not -path './node_modules/*' -not -path './out/*' -not -path './.next/*' \
       -not -name '*.tsbuildinfo' -not -name 'next-env.d.ts' \
-      -not -name 'server.mjs' -not -name '*.test.ts' -print0 \
+      -not -name 'server.mjs' -print0 \
     | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -d' ' -f1)
 }
 

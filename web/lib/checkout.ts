@@ -14,7 +14,7 @@ export const TEST_CARDS = [
 export type FieldErrors = Record<string, string>;
 
 /** What the browser can tell before sending (the gateway still decides, and its word is shown). */
-export function validateCheckout(address: Address, card: { number: string; exp: string; cvc: string }): FieldErrors {
+export function validateCheckout(address: Address, card: { number: string; exp: string; cvc: string; holder: string }): FieldErrors {
   const errors: FieldErrors = {};
   for (const f of ["full_name", "line1", "city", "state", "postal_code", "country", "phone"] as const) {
     if (!address[f]?.trim()) errors[f] = "Required.";
