@@ -181,6 +181,8 @@ def sign_in(page, account):
 
 
 # ==== web-staff: fixtures of the staff console stories (tests/web/test_staff_*.py) =============
+import json  # noqa: E402  (this block is web-staff's; kept apart for merges)
+import time  # noqa: E402
 
 @pytest.fixture(scope="session")
 def staff_session(browser, web_url, accounts):
@@ -213,6 +215,33 @@ def staff_page(browser, web_url, staff_session):
         page.goto(path)
         from playwright.sync_api import expect
         expect(page.get_by_test_id("staff-console")).to_be_visible()
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shopper_page(browser, web_url):
+    """shopper_page(account, path, viewport) → a Page already signed in as `account`: its tokens
+    (from accounts.new) put where lib/api keeps them, so a story that is not about signing in
+    skips the form's second argon2 check (web's stories sign in through the form)."""
+    contexts = []
+
+    def _open(account, path="/", viewport=DESKTOP):
+        stored = {**account.tokens, "expires_at": int(time.time() * 1000)
+                  + int(account.tokens["expires_in"]) * 1000}
+        state = {"cookies": [], "origins": [{"origin": web_url, "localStorage": [
+            {"name": "aarya.session", "value": json.dumps(stored)}]}]}
+        context = browser.new_context(viewport=viewport, base_url=web_url, storage_state=state,
+                                      device_scale_factor=1, is_mobile=viewport is PHONE,
+                                      has_touch=viewport is PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        page.get_by_test_id("sign-out").wait_for()
         return page
 
     yield _open

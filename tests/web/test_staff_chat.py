@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.web.conftest import PHONE, sign_in
+from tests.web.conftest import PHONE
 
 pytestmark = pytest.mark.usefixtures("patient_expect")
 
@@ -17,13 +17,12 @@ LIVE_MS = 5_000  # "live": well inside the 10 s a page may take for anything
 
 
 def test_a_shoppers_message_reaches_the_inbox_live_and_the_reply_comes_back(
-        staff_page, open_page, accounts, artifacts):
+        staff_page, shopper_page, accounts, artifacts):
     shopper = accounts.new()
     console = staff_page("/staff/chat/")
     expect(console.get_by_test_id("live-state")).to_have_attribute("data-state", "open")
 
-    shop = open_page("/", viewport=PHONE)
-    sign_in(shop, shopper)
+    shop = shopper_page(shopper, "/", viewport=PHONE)
     shop.get_by_role("button", name="Chat with us").click()
     panel = shop.get_by_role("region", name="Support chat")
     expect(panel.get_by_test_id("chat-status")).to_have_attribute("data-state", "open")
