@@ -2,7 +2,7 @@
 // and /ws to the gateway, so the browser sees one origin.
 //
 //   node web/server.mjs --bind 127.0.0.1:3000 --gateway http://127.0.0.1:8080 [--root web/out]
-//   (or WEB_BIND, WEB_GATEWAY_URL, WEB_ROOT)
+//   (or WEB_BIND, WEB_GATEWAY_URL, WEB_ROOT; docker-compose's PORT and AARYA_GATEWAY_URL too)
 //
 // - /sse/... streams unbuffered (no compression, flushed as it comes, no timeout).
 // - /ws/... is an HTTP upgrade: the raw sockets are piped both ways after the gateway's 101.
@@ -18,8 +18,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((pairs, arg, i, all) => (arg.startsWith("--") ? [...pairs, [arg.slice(2), all[i + 1]]] : pairs), []),
 );
-const bind = args.bind ?? process.env.WEB_BIND ?? "127.0.0.1:3000";
-const gateway = new URL(args.gateway ?? process.env.WEB_GATEWAY_URL ?? "http://127.0.0.1:8080");
+const bind = args.bind ?? process.env.WEB_BIND ?? (process.env.PORT ? `0.0.0.0:${process.env.PORT}` : "127.0.0.1:3000");
+const gateway = new URL(args.gateway ?? process.env.WEB_GATEWAY_URL ?? process.env.AARYA_GATEWAY_URL ?? "http://127.0.0.1:8080");
 const root = path.resolve(args.root ?? process.env.WEB_ROOT ?? path.join(here, "out"));
 const [host, portText] = [bind.slice(0, bind.lastIndexOf(":")), bind.slice(bind.lastIndexOf(":") + 1)];
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from kit.config import ROOT
 from services.users.create_admin import create_admin
@@ -33,6 +34,7 @@ ARTIFACTS = ROOT / "test-artifacts" / "web"
 # shared: under load a cold page load took 11 s here. Live-update deadlines are the tests' own.
 TIMEOUT_MS = 20_000
 NAVIGATION_TIMEOUT_MS = 60_000
+expect.set_options(timeout=TIMEOUT_MS)  # expect() has its own default (5 s)
 
 
 @pytest.fixture(scope="session")
@@ -45,7 +47,7 @@ def web_url(platform, config):
 
 @pytest.fixture(scope="session")
 def playwright_driver():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415
 
     with sync_playwright() as pw:
         yield pw

@@ -48,7 +48,7 @@ function OrderView({ id }: { id: number }) {
   return (
     <div className="mx-auto max-w-3xl space-y-6">
       <div className="flex flex-wrap items-center justify-between gap-2">
-        <h1 className="text-2xl font-semibold">Order {o.order_ref}</h1>
+        <h1 className="break-all text-2xl font-semibold">Order {o.order_ref}</h1>
         <LiveBadge state={state} label="Live tracking" />
       </div>
       <p aria-live="polite" className="flex items-center gap-2">
