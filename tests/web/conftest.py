@@ -186,6 +186,7 @@ def sign_in(page, account):
 import json  # noqa: E402  (this block is web-staff's; kept apart for merges)
 import time  # noqa: E402
 
+
 @pytest.fixture(scope="session")
 def staff_session(browser, web_url, accounts):
     """An admin (services.users.create_admin, as `make up` makes one) signed in once through the
@@ -194,6 +195,7 @@ def staff_session(browser, web_url, accounts):
     agent = accounts.new(role="admin")
     context = browser.new_context(base_url=web_url)
     context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
     page = context.new_page()
     sign_in(page, agent)
     state = context.storage_state()
@@ -212,10 +214,10 @@ def staff_page(browser, web_url, staff_session):
                                       device_scale_factor=1, is_mobile=viewport is PHONE,
                                       has_touch=viewport is PHONE)
         context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto(path)
-        from playwright.sync_api import expect
         expect(page.get_by_test_id("staff-console")).to_be_visible()
         return page
 
@@ -240,6 +242,7 @@ def shopper_page(browser, web_url):
                                       device_scale_factor=1, is_mobile=viewport is PHONE,
                                       has_touch=viewport is PHONE)
         context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.goto(path)
@@ -249,13 +252,3 @@ def shopper_page(browser, web_url):
     yield _open
     for context in contexts:
         context.close()
-
-
-@pytest.fixture
-def patient_expect():
-    """Seven developers' suites share two cores: on-screen checks get the page's TIMEOUT_MS
-    rather than expect()'s 5 s, and the default comes back for the next module."""
-    from playwright.sync_api import expect
-    expect.set_options(timeout=TIMEOUT_MS)
-    yield
-    expect.set_options(timeout=None)

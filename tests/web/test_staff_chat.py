@@ -6,12 +6,9 @@ shopper's page to show the history is kept.
 """
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.web.conftest import PHONE
-
-pytestmark = pytest.mark.usefixtures("patient_expect")
 
 LIVE_MS = 5_000  # "live": well inside the 10 s a page may take for anything
 

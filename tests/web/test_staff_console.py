@@ -6,7 +6,6 @@ phone and desktop widths go to test-artifacts/web/.
 import re
 import uuid
 
-import pytest
 import requests
 from playwright.sync_api import expect
 
@@ -15,8 +14,6 @@ from tests.web.conftest import PHONE
 
 LIVE_MS = 5_000
 
-
-pytestmark = pytest.mark.usefixtures("patient_expect")
 
 
 def count(page, test_id):
