@@ -180,3 +180,75 @@ def sign_in(page, account):
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_test_id("sign-out").wait_for()
+
+
+# ==== web-staff: fixtures of the staff console stories (tests/web/test_staff_*.py) =============
+import json  # noqa: E402  (this block is web-staff's; kept apart for merges)
+import time  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def staff_session(browser, web_url, accounts):
+    """An admin (services.users.create_admin, as `make up` makes one) signed in once through the
+    storefront's form; its storage state (the tokens in localStorage) opens every further staff
+    page already signed in, so each story does not pay for another argon2 sign-in."""
+    agent = accounts.new(role="admin")
+    context = browser.new_context(base_url=web_url)
+    context.set_default_timeout(TIMEOUT_MS)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+    page = context.new_page()
+    sign_in(page, agent)
+    state = context.storage_state()
+    context.close()
+    return agent, state
+
+
+@pytest.fixture
+def staff_page(browser, web_url, staff_session):
+    """staff_page(path, viewport=DESKTOP) → a Page of the staff console, signed in as the admin."""
+    _, state = staff_session
+    contexts = []
+
+    def _open(path, viewport=DESKTOP):
+        context = browser.new_context(viewport=viewport, base_url=web_url, storage_state=state,
+                                      device_scale_factor=1, is_mobile=viewport is PHONE,
+                                      has_touch=viewport is PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        expect(page.get_by_test_id("staff-console")).to_be_visible()
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shopper_page(browser, web_url):
+    """shopper_page(account, path, viewport) → a Page already signed in as `account`: its tokens
+    (from accounts.new) put where lib/api keeps them, so a story that is not about signing in
+    skips the form's second argon2 check (web's stories sign in through the form)."""
+    contexts = []
+
+    def _open(account, path="/", viewport=DESKTOP):
+        stored = {**account.tokens, "expires_at": int(time.time() * 1000)
+                  + int(account.tokens["expires_in"]) * 1000}
+        state = {"cookies": [], "origins": [{"origin": web_url, "localStorage": [
+            {"name": "aarya.session", "value": json.dumps(stored)}]}]}
+        context = browser.new_context(viewport=viewport, base_url=web_url, storage_state=state,
+                                      device_scale_factor=1, is_mobile=viewport is PHONE,
+                                      has_touch=viewport is PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        page.get_by_test_id("sign-out").wait_for()
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
