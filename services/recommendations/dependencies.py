@@ -1,0 +1,12 @@
+"""The process's recommendation engine as a nameko dependency (one per container)."""
+from nameko.extensions import DependencyProvider
+
+from services.recommendations.serving import Engine
+
+
+class RecommendationEngine(DependencyProvider):
+    def setup(self):
+        self.engine = Engine()
+
+    def get_dependency(self, worker_ctx):
+        return self.engine
