@@ -1,11 +1,14 @@
 """The Redis keys of served lists, shared by the service (writer) and the gateway (reader).
 
-recs:gen             catalog/model generation: bumped by a model activation, a catalog sync and
-                     every product event that changes what a list may show (stock, price, …)
-recs:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
-recs:{user_id}       their "for me" list: {"gen", "ugen", "body"}
-recs:similar:{id}    {"gen", "body"}; recs:together:{id} likewise
-recs:bought:{user_id} what they bought (a set): the gateway drops these from shared lists
+Every key starts with RECOMMENDATIONS.redis_prefix from config (`recs` in dev, so the seed's
+`recs:{user_id}`; test envs move it with their `aarya_testK` token):
+
+{p}:gen             catalog/model generation: bumped by a model activation, a catalog sync and
+                    every product event that changes what a list may show (stock, price, …)
+{p}:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
+{p}:{user_id}       their "for me" list: {"gen", "ugen", "body"}
+{p}:similar:{id}    {"gen", "body"}; {p}:together:{id} likewise
+{p}:bought:{user_id} what they bought (a set): every surface leaves these out
 
 A cached list is only served while the generations it was made at are current, so an event
 that changes a list needs one INCR, never a scan of keys. A reader reads the generations
@@ -13,29 +16,38 @@ before it computes, so a list made from older data is never stored as current.
 """
 import json
 
-GEN = "recs:gen"
 TTL_S = 3600
 MAX_LIMIT = 50
+DEFAULT_PREFIX = "recs"
 
 
-def user_gen(user_id):
-    return f"recs:ugen:{user_id}"
+def prefix_from(config):
+    return str((config.get("RECOMMENDATIONS") or {}).get("redis_prefix") or DEFAULT_PREFIX)
 
 
-def for_user(user_id):
-    return f"recs:{user_id}"
+class Keys:
+    def __init__(self, prefix=DEFAULT_PREFIX):
+        self.prefix = prefix
+        self.gen = f"{prefix}:gen"
 
+    @classmethod
+    def from_config(cls, config):
+        return cls(prefix_from(config))
 
-def similar(product_id):
-    return f"recs:similar:{product_id}"
+    def user_gen(self, user_id):
+        return f"{self.prefix}:ugen:{user_id}"
 
+    def for_user(self, user_id):
+        return f"{self.prefix}:{user_id}"
 
-def together(product_id):
-    return f"recs:together:{product_id}"
+    def similar(self, product_id):
+        return f"{self.prefix}:similar:{product_id}"
 
+    def together(self, product_id):
+        return f"{self.prefix}:together:{product_id}"
 
-def bought(user_id):
-    return f"recs:bought:{user_id}"
+    def bought(self, user_id):
+        return f"{self.prefix}:bought:{user_id}"
 
 
 def generation(value):
@@ -66,5 +78,6 @@ def entry(body, gen, ugen=None):
 
 def sliced(body, limit, drop=()):
     """The body with at most `limit` items, leaving out product ids in `drop`."""
+    drop = {int(p) for p in drop}
     items = [i for i in body["items"] if i["product_id"] not in drop][:limit]
     return {**body, "items": items}

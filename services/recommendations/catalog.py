@@ -1,6 +1,7 @@
 """Our projection of the catalog (catalog_items): what the models need to know of a product.
 
-Filled from the products service (`sync` at train time, one RPC per product: the demo catalog
+Filled from the products service (`sync` at train time, one RPC per product, a page of them in
+flight at once: the demo catalog
 is loaded without events) and then kept current from product_events: product.created,
 product.updated and product.inventory.updated. Stock is kept per active variant, so "in stock"
 means what a shopper sees: some active variant has units left.
@@ -68,8 +69,14 @@ def sync(session_factory, products_rpc, progress=None):
         if not cursor:
             break
     rows = []
-    for product_id in (progress(ids) if progress else ids):
-        rows.append(_row_from_detail(products_rpc.get_product(product_id)))
+    todo = progress(ids) if progress else ids
+    batch = []
+    for product_id in todo:  # PAGE calls in flight at once: the products service works them in parallel
+        batch.append(products_rpc.get_product.call_async(product_id))
+        if len(batch) == PAGE:
+            rows += [_row_from_detail(reply.result()) for reply in batch]
+            batch = []
+    rows += [_row_from_detail(reply.result()) for reply in batch]
     with session_factory() as session, session.begin():
         for values in rows:
             upsert(session, values)

@@ -1,6 +1,7 @@
 """The shop's events as implicit feedback: which event is which interaction, with what weight.
 
-product.viewed → view · cart.item_added → cart · order.created → purchase (each line) ·
+product.viewed → view · cart.item_added → cart · a PAID order → purchase (each line; see
+purchases.py: placing an order is not buying, a cancelled one never counts) ·
 product.reviewed → review (weight by stars; 1-2 stars count for nothing) ·
 search.result.clicked → search_click. Guests (no user_id) teach popularity nothing here: their
 sessions have no stable identity across devices.
@@ -45,9 +46,6 @@ def from_event(event):
         return [(user_id, data["product_id"], "view", algorithms.WEIGHTS["view"])]
     if kind == "cart.item_added":
         return [(user_id, data["product_id"], "cart", algorithms.WEIGHTS["cart"])]
-    if kind == "order.created":
-        products = sorted({i["product_id"] for i in data.get("items") or [] if i.get("product_id")})
-        return [(user_id, p, "purchase", algorithms.WEIGHTS["purchase"]) for p in products]
     if kind == "product.reviewed":
         weight = algorithms.review_weight(data.get("rating"))
         return [(user_id, data["product_id"], "review", weight)] if weight > 0 else []
@@ -57,12 +55,13 @@ def from_event(event):
     return []
 
 
-def record(session, event, found):
-    """Store the interactions and fold them into each shopper's taste profile."""
+def record(session, event, found, event_id=None):
+    """Store the interactions and fold them into each shopper's taste profile. `event_id`
+    names the rows (default: the event's id; a purchase is named by its order)."""
     when = _when(event)
     for user_id, product_id, kind, weight in found:
         inserted = session.execute(
-            insert(UserInteraction).values(event_id=event["id"], user_id=user_id,
+            insert(UserInteraction).values(event_id=event_id or event["id"], user_id=user_id,
                                            product_id=product_id, kind=kind, weight=weight,
                                            occurred_at=when)
             .on_conflict_do_nothing(index_elements=["event_id", "product_id"])).rowcount

@@ -13,6 +13,8 @@ recommendation_feedback    one row per product shown to a shopper on a surface b
 catalog_items              what we know of the catalog (a projection: the products service's
                            RPC at train time, then product_events): text, brand, category,
                            price, stock per variant
+order_purchases            what we heard of each order (items, paid, cancelled): a purchase
+                           counts once the order is paid, never if it was cancelled
 processed_events           (event_id, consumer): each stream event is acted on once
 outbox                     the kit's transactional outbox
 """
@@ -121,6 +123,18 @@ class CatalogItem(Base):
     stock = mapped_column(JSONB, nullable=False, server_default=sa.text("'{}'::jsonb"))
     is_active: Mapped[bool] = mapped_column(sa.Boolean, nullable=False)
     rating_count: Mapped[int] = mapped_column(sa.Integer, nullable=False, server_default="0")
+    updated_at = _created_at()
+
+
+class OrderPurchase(Base):
+    __tablename__ = "order_purchases"
+
+    order_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
+    product_ids = mapped_column(JSONB)                     # null until order.created arrives
+    paid: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
+    cancelled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
+    counted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
     updated_at = _created_at()
 
 

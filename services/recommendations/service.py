@@ -21,7 +21,7 @@ from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
 from services.recommendations import (cache_keys, catalog, feedback, interactions, presenters,
-                                      registry)
+                                      purchases, registry)
 from services.recommendations.dependencies import RecommendationEngine
 from services.recommendations.models import UserPreference
 from services.recommendations.schemas import (CartSchema, ClickSchema, ForUserSchema,
@@ -51,34 +51,44 @@ class RecommendationsService(sidedoor.SideDoor):
     @stream_handler("product_events", "cart_events", "order_events", "search_events",
                     group=GROUP)
     def learn_from_event(self, event):
-        """Catalog events keep our projection current; shopper events become interactions.
-        Once per event id; the lists it changes stop being served at once (generations), and
-        a purchase remakes that shopper's list right away."""
+        """Catalog events keep our projection current; shopper events become interactions; an
+        order counts as bought once it is paid (purchases.py). Once per event id; the lists it
+        changes stop being served at once (generations), and a purchase remakes that
+        shopper's list right away (folded in, no retrain)."""
+        kind = event["type"]
         found = interactions.from_event(event)
-        if event["type"] not in CATALOG_EVENTS and not found:
+        if kind not in CATALOG_EVENTS and kind not in purchases.ORDER_EVENTS and not found:
             return
-        catalog_changed = False
+        catalog_changed, taken_back = False, None
         with self.db.transaction() as session:
-            if not interactions.first_time(session, event["id"], event["type"]):
+            if not interactions.first_time(session, event["id"], kind):
                 return
-            if event["type"] in CATALOG_EVENTS:
+            if kind in CATALOG_EVENTS:
                 catalog_changed = catalog.apply_product_event(session, event)
-            interactions.record(session, event, found)
-            if event["type"] == "order.created" and found:
-                feedback.purchased(session, self.outbox, found[0][0], [p for _, p, _, _ in found],
-                                   event["data"].get("order_id"))
+            event_id = None
+            if kind in purchases.ORDER_EVENTS:
+                found, taken_back = purchases.apply(session, event)
+                event_id = purchases.purchase_event_id(event["data"]["order_id"]) if found \
+                    else None
+            interactions.record(session, event, found, event_id)
+            bought_now = [f for f in found if f[2] == "purchase"]
+            if bought_now:
+                feedback.purchased(session, self.outbox, bought_now[0][0],
+                                   [f[1] for f in bought_now], event["data"].get("order_id"))
+        keys = self.engine.keys
         pipe = self.redis.pipeline(transaction=False)
         if catalog_changed:
-            pipe.incr(cache_keys.GEN)
-        users = sorted({f[0] for f in found})
+            pipe.incr(keys.gen)
+        users = sorted({f[0] for f in found} | ({taken_back} if taken_back else set()))
         for user_id in users:
-            pipe.incr(cache_keys.user_gen(user_id))
-        purchases = [f for f in found if f[2] == "purchase"]
-        for user_id, product_id, _, _ in purchases:
-            pipe.sadd(cache_keys.bought(user_id), product_id)
+            pipe.incr(keys.user_gen(user_id))
+        for user_id, product_id, _, _ in bought_now:
+            pipe.sadd(keys.bought(user_id), product_id)
+        if taken_back:
+            pipe.delete(keys.bought(taken_back))  # refilled from the database when next made
         pipe.execute()
-        if purchases:  # "learns from the purchase": the shopper's list is remade now
-            self.engine.generate_for_user(self.db, self.redis, self.outbox, purchases[0][0])
+        if bought_now:  # "learns from the purchase": the shopper's list is remade now
+            self.engine.generate_for_user(self.db, self.redis, self.outbox, bought_now[0][0])
 
     # --- serving ----------------------------------------------------------------------------
 
@@ -93,17 +103,17 @@ class RecommendationsService(sidedoor.SideDoor):
     def similar(self, product_id, limit=10, user_id=None):
         args = load(ProductListSchema(), {"product_id": product_id, "limit": limit,
                                           "user_id": user_id})
-        return self._product_list(args, cache_keys.similar, self.engine.similar)
+        return self._product_list(args, self.engine.keys.similar, self.engine.similar)
 
     @rpc
     def bought_together(self, product_id, limit=10, user_id=None):
         args = load(ProductListSchema(), {"product_id": product_id, "limit": limit,
                                           "user_id": user_id})
-        return self._product_list(args, cache_keys.together, self.engine.together)
+        return self._product_list(args, self.engine.keys.together, self.engine.together)
 
     def _product_list(self, args, key_of, make):
         key = key_of(args["product_id"])
-        gen, raw = self.redis.mget(cache_keys.GEN, key)
+        gen, raw = self.redis.mget(self.engine.keys.gen, key)
         body = cache_keys.fresh_body(raw, gen)
         session = self.db.session
         if body is None:
@@ -119,7 +129,7 @@ class RecommendationsService(sidedoor.SideDoor):
         args = load(CartSchema(), {"product_ids": product_ids, "user_id": user_id,
                                    "limit": limit})
         session = self.db.session
-        self.engine.refresh(session, self.redis.get(cache_keys.GEN))
+        self.engine.refresh(session, self.redis.get(self.engine.keys.gen))
         return self.engine.for_cart(session, args["product_ids"], args["user_id"], args["limit"])
 
     @rpc
@@ -173,7 +183,7 @@ class RecommendationsService(sidedoor.SideDoor):
         args = load(VersionSchema(), {"version": version})
         with self.db.transaction() as session:
             result = presenters.model(registry.activate(session, self.outbox, args["version"]))
-        self.redis.incr(cache_keys.GEN)
+        self.redis.incr(self.engine.keys.gen)
         return result
 
     @rpc
@@ -181,18 +191,18 @@ class RecommendationsService(sidedoor.SideDoor):
         """Serve the model that was active before the current one again."""
         with self.db.transaction() as session:
             result = presenters.model(registry.rollback(session, self.outbox))
-        self.redis.incr(cache_keys.GEN)
+        self.redis.incr(self.engine.keys.gen)
         return result
 
     @rpc
     def catalog_synced(self):
         """The train command calls this after it refreshed the catalog projection."""
-        return {"generation": self.redis.incr(cache_keys.GEN)}
+        return {"generation": self.redis.incr(self.engine.keys.gen)}
 
     @timer(interval=60)
     def warm(self):
         """Keep this process's snapshot and model loaded, so a first request does not pay."""
         try:
-            self.engine.refresh(self.db.session, self.redis.get(cache_keys.GEN))
+            self.engine.refresh(self.db.session, self.redis.get(self.engine.keys.gen))
         except Exception:
             log.exception("warming the recommendation engine failed")

@@ -1,7 +1,7 @@
 """Making the lists a shopper sees: for-me, similar, bought together, for a cart.
 
 One `Engine` per process holds the catalog snapshot and the active model's scorer, reloaded
-when `recs:gen` moves. A shopper is folded in from their newest interactions at every
+when the Redis generation moves. A shopper is folded in from their newest interactions at every
 computation (no retrain), then the business rules pick the list. Lists are computed at
 MAX_LIMIT items, cached in Redis under the generations read before computing, and cut to the
 caller's limit by whoever serves them (the gateway reads the cache itself).
@@ -31,7 +31,8 @@ def product_not_found(product_id):
 
 
 class Engine:
-    def __init__(self):
+    def __init__(self, keys=None):
+        self.keys = keys or cache_keys.Keys()
         self._lock = threading.Lock()
         self.snapshot = None
         self.scorer = None
@@ -119,7 +120,7 @@ class Engine:
 
     def generate_for_user(self, db, redis, outbox, user_id):
         """Compute, remember (Postgres, Redis) and announce a shopper's list."""
-        gen, ugen = redis.mget(cache_keys.GEN, cache_keys.user_gen(user_id))
+        gen, ugen = redis.mget(self.keys.gen, self.keys.user_gen(user_id))
         with db.transaction() as session:
             self.refresh(session, gen)
             body, bought = self.for_user(session, user_id)
@@ -136,11 +137,11 @@ class Engine:
             outbox.add(session, rec_events.GENERATED,
                        rec_events.generated(user_id, "for_me", version, body["strategy"], top))
         pipe = redis.pipeline(transaction=False)
-        pipe.set(cache_keys.for_user(user_id), cache_keys.entry(body, gen, ugen),
+        pipe.set(self.keys.for_user(user_id), cache_keys.entry(body, gen, ugen),
                  ex=cache_keys.TTL_S)
         if bought:
-            pipe.sadd(cache_keys.bought(user_id), *bought)
-            pipe.expire(cache_keys.bought(user_id), 30 * 86400)
+            pipe.sadd(self.keys.bought(user_id), *bought)
+            pipe.expire(self.keys.bought(user_id), 30 * 86400)
         pipe.execute()
         return body
 

@@ -1,5 +1,5 @@
-"""recommendations schema: the seed's five tables, the catalog projection, processed_events,
-outbox
+"""recommendations schema: the seed's five tables, the catalog projection, order_purchases,
+processed_events, outbox
 
 Revision ID: 0001
 Revises:
@@ -113,6 +113,16 @@ def upgrade():
         _ts("updated_at", nullable=False, server_default=sa.func.now()),
     )
     op.create_table(
+        "order_purchases",
+        sa.Column("order_id", sa.BigInteger, primary_key=True),
+        sa.Column("user_id", sa.BigInteger, nullable=False),
+        sa.Column("product_ids", JSONB),
+        sa.Column("paid", sa.Boolean, nullable=False, server_default="false"),
+        sa.Column("cancelled", sa.Boolean, nullable=False, server_default="false"),
+        sa.Column("counted", sa.Boolean, nullable=False, server_default="false"),
+        _ts("updated_at", nullable=False, server_default=sa.func.now()),
+    )
+    op.create_table(
         "processed_events",
         sa.Column("event_id", UUID(as_uuid=False), primary_key=True),
         sa.Column("consumer", sa.String(64), primary_key=True),
@@ -123,7 +133,7 @@ def upgrade():
 
 
 def downgrade():
-    for table in ("outbox", "processed_events", "catalog_items", "recommendation_feedback",
+    for table in ("outbox", "processed_events", "order_purchases", "catalog_items", "recommendation_feedback",
                   "recommendation_models", "user_interactions", "product_recommendations",
                   "user_preferences"):
         op.drop_table(table)
