@@ -7,7 +7,7 @@ Every key starts with RECOMMENDATIONS.redis_prefix from config (`recs` in dev, s
                     every product event that changes what a list may show (stock, price, …)
 {p}:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
 {p}:{user_id}       their "for me" list: {"gen", "ugen", "body"}
-{p}:similar:{id}    {"gen", "body"}; {p}:together:{id} likewise
+{p}:similar:{id}    {"gen", "body"}; {p}:together:{id} and {p}:popular likewise
 {p}:bought:{user_id} what they bought (a set): every surface leaves these out
 
 A cached list is only served while the generations it was made at are current, so an event
@@ -17,6 +17,7 @@ before it computes, so a list made from older data is never stored as current.
 import json
 
 TTL_S = 3600
+POPULAR_TTL_S = 30  # live popularity moves without an event that names it
 MAX_LIMIT = 50
 DEFAULT_PREFIX = "recs"
 
@@ -29,6 +30,7 @@ class Keys:
     def __init__(self, prefix=DEFAULT_PREFIX):
         self.prefix = prefix
         self.gen = f"{prefix}:gen"
+        self.popular = f"{prefix}:popular"
 
     @classmethod
     def from_config(cls, config):

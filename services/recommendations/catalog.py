@@ -18,7 +18,7 @@ from services.recommendations.models import CatalogItem
 PAGE = 100
 
 
-def _row_from_detail(p):
+def row_from_detail(p):
     """A products.get_product() answer → catalog_items values."""
     path = p["category"].get("path") or [p["category"]]
     return {
@@ -74,9 +74,9 @@ def sync(session_factory, products_rpc, progress=None):
     for product_id in todo:  # PAGE calls in flight at once: the products service works them in parallel
         batch.append(products_rpc.get_product.call_async(product_id))
         if len(batch) == PAGE:
-            rows += [_row_from_detail(reply.result()) for reply in batch]
+            rows += [row_from_detail(reply.result()) for reply in batch]
             batch = []
-    rows += [_row_from_detail(reply.result()) for reply in batch]
+    rows += [row_from_detail(reply.result()) for reply in batch]
     with session_factory() as session, session.begin():
         for values in rows:
             upsert(session, values)

@@ -54,3 +54,8 @@ class VersionSchema(Strict):
 class OptionalVersionSchema(Strict):
     version = fields.Integer(strict=True, load_default=None, allow_none=True,
                              validate=validate.Range(min=0, max=2 ** 31 - 1))
+
+
+class PopularSchema(Strict):
+    limit = _limit()
+    user_id = _id(load_default=None, allow_none=True)

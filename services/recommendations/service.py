@@ -11,22 +11,24 @@ ValidationFailed validation_failed (details.fields names each field; `limit` is 
 """
 import logging
 
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
 from kit import sidedoor
 from kit.db import Database
+from kit.errors import NotFound
 from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
 from services.recommendations import (cache_keys, catalog, feedback, interactions, presenters,
-                                      purchases, registry)
+                                      purchases, registry, serving)
 from services.recommendations.dependencies import RecommendationEngine
 from services.recommendations.models import UserPreference
 from services.recommendations.schemas import (CartSchema, ClickSchema, ForUserSchema,
-                                              OptionalVersionSchema, ProductListSchema,
-                                              VersionSchema)
+                                              OptionalVersionSchema, PopularSchema,
+                                              ProductListSchema, VersionSchema)
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ class RecommendationsService(sidedoor.SideDoor):
     outbox = Outbox()
     redis = Redis()
     engine = RecommendationEngine()
+    products = RpcProxy("products")
 
     @rpc
     def ping(self):
@@ -111,6 +114,21 @@ class RecommendationsService(sidedoor.SideDoor):
                                           "user_id": user_id})
         return self._product_list(args, self.engine.keys.together, self.engine.together)
 
+    @rpc
+    def popular(self, limit=10, user_id=None):
+        """What most shoppers go for (guests, cold shoppers): every item's reason is "popular"."""
+        args = load(PopularSchema(), {"limit": limit, "user_id": user_id})
+        keys, session = self.engine.keys, self.db.session
+        gen, raw = self.redis.mget(keys.gen, keys.popular)
+        body = cache_keys.fresh_body(raw, gen)
+        if body is None:
+            self.engine.refresh(session, gen)
+            body = self.engine.popular_body(session)
+            self.redis.set(keys.popular, cache_keys.entry(body, gen),
+                           ex=cache_keys.POPULAR_TTL_S)
+        bought = interactions.bought(session, args["user_id"]) if args["user_id"] else ()
+        return cache_keys.sliced(body, args["limit"], bought)
+
     def _product_list(self, args, key_of, make):
         key = key_of(args["product_id"])
         gen, raw = self.redis.mget(self.engine.keys.gen, key)
@@ -118,10 +136,24 @@ class RecommendationsService(sidedoor.SideDoor):
         session = self.db.session
         if body is None:
             self.engine.refresh(session, gen)
+            if args["product_id"] not in self.engine.snapshot:
+                return self._cold_product(session, args)
             body = make(args["product_id"])
             self.redis.set(key, cache_keys.entry(body, gen), ex=cache_keys.TTL_S)
         bought = interactions.bought(session, args["user_id"]) if args["user_id"] else ()
         return cache_keys.sliced(body, args["limit"], bought)
+
+    def _cold_product(self, session, args):
+        """A product we have not heard of: 404 if the products service has not either, else
+        take it into our catalog (lists made from now on know it) and answer popularity."""
+        try:
+            detail = self.products.get_product(args["product_id"])
+        except NotFound:
+            raise serving.product_not_found(args["product_id"])
+        with self.db.transaction() as tx:
+            catalog.upsert(tx, catalog.row_from_detail(detail))
+        self.redis.incr(self.engine.keys.gen)
+        return self.popular(args["limit"], args["user_id"])
 
     @rpc
     def for_cart(self, product_ids, user_id=None, limit=10):

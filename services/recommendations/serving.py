@@ -83,6 +83,12 @@ class Engine:
     def body(self, cards, strategy):
         return {"items": cards, "model_version": self.model_version, "strategy": strategy}
 
+    def popular_body(self, session):
+        snap = self.snapshot
+        picked = rules.pick(self.popular_ranking(session), CAP, snap.category_of, snap.available)
+        return self.body([self.card(p, 1.0 - n / max(len(picked), 1), "popular")
+                          for n, p in enumerate(picked)], "popular")
+
     # --- for me -----------------------------------------------------------------------------
 
     def user_vector(self, history):
