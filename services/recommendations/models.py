@@ -131,7 +131,7 @@ class OrderPurchase(Base):
 
     order_id: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True)
     user_id: Mapped[int] = mapped_column(sa.BigInteger, nullable=False)
-    product_ids = mapped_column(JSONB)                     # null until order.created arrives
+    product_ids = mapped_column(JSONB(none_as_null=True))  # NULL until order.created arrives
     paid: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
     cancelled: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
     counted: Mapped[bool] = mapped_column(sa.Boolean, nullable=False, server_default="false")
