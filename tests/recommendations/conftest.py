@@ -19,7 +19,7 @@ from kit.config import ROOT
 from tests.orders.helpers import Catalog, People
 from tests.support import harness
 
-TRAIN_ARGS = ("--shoppers", "800", "--no-tune", "--quiet")
+TRAIN_ARGS = ("--no-tune", "--quiet")
 
 
 def train(*extra):
@@ -37,7 +37,7 @@ def train(*extra):
 @pytest.fixture(scope="session")
 def trained(platform, demo_catalog):
     """The first model: the catalog synced from products, trained and activated."""
-    return train()
+    return train("--shoppers", "600")
 
 
 @pytest.fixture(scope="session")
