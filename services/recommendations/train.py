@@ -72,6 +72,8 @@ def main(argv=None):
     parser.add_argument("--no-tune", action="store_true", help="default mix, no validation cut")
     parser.add_argument("--no-activate", action="store_true")
     parser.add_argument("--rollback", action="store_true", help="re-activate the previous model")
+    parser.add_argument("--if-missing", action="store_true",
+                        help="only sync the catalog when a model is already active (make up)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
     config = load_config(args.env)
@@ -96,6 +98,13 @@ def main(argv=None):
                 ids, desc="catalog", unit="product", leave=False, disable=args.quiet,
                 file=sys.stderr))
             cluster.recommendations.catalog_synced()
+        if args.if_missing:
+            with sessions() as session:
+                active = registry.active_version(session)
+            if active is not None:
+                bar.close()
+                print(f"catalog synced; model version {active} is already active")
+                return 0
         with sessions() as session:
             items = [i for i in catalog.load_items(session) if i["is_active"]]
             live = interactions.training_rows(session, datetime.now(timezone.utc))
