@@ -58,14 +58,18 @@ def confidence_matrix(rows, index, now_days, users=None):
     """rows: (user, product_id, weight, day) → (csr users×items, user keys in row order)."""
     users = users if users is not None else sorted({r[0] for r in rows})
     user_row = {u: n for n, u in enumerate(users)}
-    r, c, v = [], [], []
+    r, c, w, d = [], [], [], []
+    position = index.position
     for user, product_id, weight, day in rows:
-        col = index.position.get(product_id)
-        if col is None or user not in user_row or weight <= 0:
+        col = position.get(product_id)
+        row = user_row.get(user)
+        if col is None or row is None or weight <= 0:
             continue
-        r.append(user_row[user])
+        r.append(row)
         c.append(col)
-        v.append(weight * float(decay(now_days - day)))
+        w.append(weight)
+        d.append(day)
+    v = np.asarray(w, dtype=np.float64) * decay(now_days - np.asarray(d, dtype=np.float64))
     m = sp.csr_matrix((v, (r, c)), shape=(len(users), len(index)), dtype=np.float64)
     m.sum_duplicates()
     m.data = np.log1p(m.data)

@@ -128,6 +128,9 @@ class Engine:
         """Compute, remember (Postgres, Redis) and announce a shopper's list."""
         gen, ugen = redis.mget(self.keys.gen, self.keys.user_gen(user_id))
         with db.transaction() as session:
+            # Two requests remaking one shopper's list at once take turns (delete + insert).
+            session.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                            {"k": f"product_recommendations:{user_id}"})
             self.refresh(session, gen)
             body, bought = self.for_user(session, user_id)
             top = [i["product_id"] for i in body["items"][:feedback.DEFAULT_SHOWN]]
