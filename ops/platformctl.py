@@ -52,6 +52,7 @@ DEV_SEED_HOOKS = (
     ("services.users.create_admin", ["--env", "dev", "--if-missing"]),
     ("services.products.demo_catalog", ["--env", "dev"]),  # shows its progress bar
     ("services.search.reindex", ["--env", "dev"]),  # makes the demo catalog searchable
+    ("services.recommendations.train", ["--env", "dev", "--if-missing"]),  # first model
 )
 
 # Pids of children started by any Platform in this interpreter, so any instance can reap them.

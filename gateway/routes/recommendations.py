@@ -1,0 +1,151 @@
+"""/api/recommendations…, /api/products/{id}/similar, …/bought-together, /api/cart/recommendations.
+
+Lists are read straight from Redis when the service made them at the current generations
+(services/recommendations/cache_keys.py: the key names come from config), so a cached list
+costs no RPC; a stale or missing one is made by the recommendations service, which caches it
+for the next reader. What a signed-in shopper bought is left out of every list here too, so
+a purchase disappears at once even from a shared list (similar, bought together) cached for
+everyone. Every item carries a `reason`; a shopper or product we know nothing of yet gets
+popularity (`reason: "popular"`), never an error. Staff see the model versions, their
+click-through rates, and activate or roll back a version.
+"""
+from flask import Blueprint, current_app
+
+from gateway.auth import require_role, require_user
+from gateway.params import json_object, query_int
+from gateway.redis_client import redis_client
+from gateway.rpc import rpc
+from gateway.shopper import cart_owner, signed_in_or_none
+from kit.errors import ValidationFailed
+from services.recommendations import cache_keys
+
+bp = Blueprint("recommendations", __name__, url_prefix="/api")
+
+DEFAULT_LIMIT = 10
+MAX_LIMIT = cache_keys.MAX_LIMIT
+STAFF = ("admin",)
+
+
+def keys():
+    found = current_app.extensions.get("aarya.recs_keys")
+    if found is None:
+        found = current_app.extensions["aarya.recs_keys"] = cache_keys.Keys.from_config(
+            current_app.config["AARYA"])
+    return found
+
+
+def limit_arg():
+    """`limit` (1..50, default 10): over the cap is 422 `limit_too_large`."""
+    limit = query_int("limit", default=DEFAULT_LIMIT, minimum=1)
+    if limit > MAX_LIMIT:
+        raise ValidationFailed("limit_too_large", f"limit may be at most {MAX_LIMIT}.",
+                               {"fields": {"limit": [f"Must be at most {MAX_LIMIT}."]},
+                                "max": MAX_LIMIT})
+    return limit
+
+
+def served(body, limit, bought, cache):
+    return cache_keys.sliced(body, limit, bought), 200, {"X-Cache": cache}
+
+
+def read_cached(key, user_id=None, ugen=False):
+    """(body made at the current generations or None, what the shopper bought)."""
+    k = keys()
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.get(k.gen)
+    pipe.get(k.user_gen(user_id) if ugen else k.gen)
+    pipe.get(key)
+    pipe.smembers(k.bought(user_id) if user_id else k.bought(0))
+    gen, user_gen, raw, bought = pipe.execute()
+    body = cache_keys.fresh_body(raw, gen, user_gen if ugen else None)
+    return body, (bought if user_id else set())
+
+
+@bp.get("/recommendations/for-me")
+def for_me():
+    """Picked for the signed-in shopper; a guest (or a shopper with no history) gets popular."""
+    me = signed_in_or_none()
+    limit = limit_arg()
+    if me is None:
+        body, _ = read_cached(keys().popular)
+        if body is not None:
+            return served(body, limit, (), "hit")
+        return served(rpc("recommendations").popular(MAX_LIMIT), limit, (), "miss")
+    body, bought = read_cached(keys().for_user(me.user_id), me.user_id, ugen=True)
+    if body is not None:
+        return served(body, limit, bought, "hit")
+    return served(rpc("recommendations").for_user(me.user_id, MAX_LIMIT), limit, bought, "miss")
+
+
+def product_list(product_id, key_of, method):
+    me = signed_in_or_none()
+    limit = limit_arg()
+    user_id = me.user_id if me else None
+    body, bought = read_cached(key_of(product_id), user_id)
+    if body is not None:
+        return served(body, limit, bought, "hit")
+    made = getattr(rpc("recommendations"), method)(product_id, MAX_LIMIT, user_id)
+    return served(made, limit, bought, "miss")
+
+
+@bp.get("/products/<int:product_id>/similar")
+def similar(product_id):
+    return product_list(product_id, keys().similar, "similar")
+
+
+@bp.get("/products/<int:product_id>/bought-together")
+def bought_together(product_id):
+    return product_list(product_id, keys().together, "bought_together")
+
+
+@bp.get("/cart/recommendations")
+def cart_recommendations():
+    """What goes with the caller's cart (a guest's too), leaving out what is in it."""
+    limit = limit_arg()
+    owner = cart_owner()
+    cart = rpc("cart").get_cart(owner)
+    product_ids = sorted({line["product_id"] for line in cart.get("lines") or []
+                          if line.get("product_id")})
+    return rpc("recommendations").for_cart(product_ids, owner.get("user_id"), limit)
+
+
+@bp.post("/recommendations/clicks")
+def record_click():
+    """The shopper opened a recommended product (`recommendation.clicked`)."""
+    me = require_user()
+    body = json_object()
+    return rpc("recommendations").record_click(me.user_id, body.get("product_id"),
+                                               body.get("surface"),
+                                               body.get("model_version")), 202
+
+
+@bp.get("/recommendations/models")
+def list_models():
+    require_role(*STAFF)
+    return {"items": rpc("recommendations").list_models()}
+
+
+@bp.get("/recommendations/models/<int:version>")
+def get_model(version):
+    require_role(*STAFF)
+    return rpc("recommendations").get_model(version)
+
+
+@bp.get("/recommendations/models/<int:version>/ctr")
+def model_ctr(version):
+    require_role(*STAFF)
+    rates = rpc("recommendations").click_through_rates(version)
+    return rates[0] if rates else {"model_version": version, "shown": 0, "clicked": 0,
+                                   "purchased": 0, "ctr": 0.0, "purchase_rate": 0.0}
+
+
+@bp.post("/recommendations/models/<int:version>/activate")
+def activate_model(version):
+    require_role(*STAFF)
+    return rpc("recommendations").activate_model(version)
+
+
+@bp.post("/recommendations/models/rollback")
+def rollback_model():
+    require_role(*STAFF)
+    return rpc("recommendations").rollback_model()

@@ -1,0 +1,85 @@
+"""The Redis keys of served lists, shared by the service (writer) and the gateway (reader).
+
+Every key starts with RECOMMENDATIONS.redis_prefix from config (`recs` in dev, so the seed's
+`recs:{user_id}`; test envs move it with their `aarya_testK` token):
+
+{p}:gen             catalog/model generation: bumped by a model activation, a catalog sync and
+                    every product event that changes what a list may show (stock, price, …)
+{p}:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
+{p}:{user_id}       their "for me" list: {"gen", "ugen", "body"}
+{p}:similar:{id}    {"gen", "body"}; {p}:together:{id} and {p}:popular likewise
+{p}:bought:{user_id} what they bought (a set): every surface leaves these out
+
+A cached list is only served while the generations it was made at are current, so an event
+that changes a list needs one INCR, never a scan of keys. A reader reads the generations
+before it computes, so a list made from older data is never stored as current.
+"""
+import json
+
+TTL_S = 3600
+POPULAR_TTL_S = 30  # live popularity moves without an event that names it
+MAX_LIMIT = 50
+DEFAULT_PREFIX = "recs"
+
+
+def prefix_from(config):
+    return str((config.get("RECOMMENDATIONS") or {}).get("redis_prefix") or DEFAULT_PREFIX)
+
+
+class Keys:
+    def __init__(self, prefix=DEFAULT_PREFIX):
+        self.prefix = prefix
+        self.gen = f"{prefix}:gen"
+        self.popular = f"{prefix}:popular"
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(prefix_from(config))
+
+    def user_gen(self, user_id):
+        return f"{self.prefix}:ugen:{user_id}"
+
+    def for_user(self, user_id):
+        return f"{self.prefix}:{user_id}"
+
+    def similar(self, product_id):
+        return f"{self.prefix}:similar:{product_id}"
+
+    def together(self, product_id):
+        return f"{self.prefix}:together:{product_id}"
+
+    def bought(self, user_id):
+        return f"{self.prefix}:bought:{user_id}"
+
+
+def generation(value):
+    return int(value or 0)
+
+
+def fresh_body(raw, gen, ugen=None):
+    """The cached body if it was made at these generations, else None."""
+    if not raw:
+        return None
+    try:
+        entry = json.loads(raw)
+    except ValueError:
+        return None
+    if entry.get("gen") != generation(gen):
+        return None
+    if ugen is not None and entry.get("ugen") != generation(ugen):
+        return None
+    return entry.get("body")
+
+
+def entry(body, gen, ugen=None):
+    value = {"gen": generation(gen), "body": body}
+    if ugen is not None:
+        value["ugen"] = generation(ugen)
+    return json.dumps(value, separators=(",", ":"))
+
+
+def sliced(body, limit, drop=()):
+    """The body with at most `limit` items, leaving out product ids in `drop`."""
+    drop = {int(p) for p in drop}
+    items = [i for i in body["items"] if i["product_id"] not in drop][:limit]
+    return {**body, "items": items}

@@ -1,0 +1,3 @@
+from kit.migrate import run_migrations
+
+run_migrations()
