@@ -41,7 +41,7 @@ from search_bench import drive, line, percentile  # noqa: E402
 from kit.config import load_config  # noqa: E402
 from kit.tokens import issue_access_token  # noqa: E402
 from ops.platformctl import Platform  # noqa: E402
-from services.recommendations.cache_keys import Keys  # noqa: E402
+from kit.recs_cache import Keys  # noqa: E402
 
 FIRST_BENCH_USER = 900_000
 

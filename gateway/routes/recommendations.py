@@ -1,7 +1,7 @@
 """/api/recommendations…, /api/products/{id}/similar, …/bought-together, /api/cart/recommendations.
 
 Lists are read straight from Redis when the service made them at the current generations
-(services/recommendations/cache_keys.py: the key names come from config), so a cached list
+(kit/recs_cache.py: the key names come from config), so a cached list
 costs no RPC; a stale or missing one is made by the recommendations service, which caches it
 for the next reader. What a signed-in shopper bought is left out of every list here too, so
 a purchase disappears at once even from a shared list (similar, bought together) cached for
@@ -17,19 +17,19 @@ from gateway.redis_client import redis_client
 from gateway.rpc import rpc
 from gateway.shopper import cart_owner, signed_in_or_none
 from kit.errors import ValidationFailed
-from services.recommendations import cache_keys
+from kit import recs_cache
 
 bp = Blueprint("recommendations", __name__, url_prefix="/api")
 
 DEFAULT_LIMIT = 10
-MAX_LIMIT = cache_keys.MAX_LIMIT
+MAX_LIMIT = recs_cache.MAX_LIMIT
 STAFF = ("admin",)
 
 
 def keys():
     found = current_app.extensions.get("aarya.recs_keys")
     if found is None:
-        found = current_app.extensions["aarya.recs_keys"] = cache_keys.Keys.from_config(
+        found = current_app.extensions["aarya.recs_keys"] = recs_cache.Keys.from_config(
             current_app.config["AARYA"])
     return found
 
@@ -45,7 +45,7 @@ def limit_arg():
 
 
 def served(body, limit, bought, cache):
-    return cache_keys.sliced(body, limit, bought), 200, {"X-Cache": cache}
+    return recs_cache.sliced(body, limit, bought), 200, {"X-Cache": cache}
 
 
 def read_cached(key, user_id=None, ugen=False):
@@ -57,7 +57,7 @@ def read_cached(key, user_id=None, ugen=False):
     pipe.get(key)
     pipe.smembers(k.bought(user_id) if user_id else k.bought(0))
     gen, user_gen, raw, bought = pipe.execute()
-    body = cache_keys.fresh_body(raw, gen, user_gen if ugen else None)
+    body = recs_cache.fresh_body(raw, gen, user_gen if ugen else None)
     return body, (bought if user_id else set())
 
 

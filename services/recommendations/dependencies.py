@@ -1,7 +1,7 @@
 """The process's recommendation engine as a nameko dependency (one per container)."""
 from nameko.extensions import DependencyProvider
 
-from services.recommendations.cache_keys import Keys
+from kit.recs_cache import Keys
 from services.recommendations.serving import Engine
 
 

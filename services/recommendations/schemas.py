@@ -1,7 +1,7 @@
 """Input schemas of the recommendations service: every RPC validates here first."""
 from marshmallow import RAISE, Schema, fields, validate
 
-from services.recommendations.cache_keys import MAX_LIMIT
+from kit.recs_cache import MAX_LIMIT
 
 ID = validate.Range(min=1, max=2 ** 63 - 1)
 SURFACES = ("for_me", "similar", "bought_together", "cart")

@@ -14,7 +14,7 @@ import logging
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from kit import sidedoor
+from kit import recs_cache, sidedoor
 from kit.db import Database
 from kit.errors import NotFound
 from kit.outbox import Outbox
@@ -22,7 +22,7 @@ from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
-from services.recommendations import (cache_keys, catalog, feedback, interactions, presenters,
+from services.recommendations import (catalog, feedback, interactions, presenters,
                                       purchases, registry, serving)
 from services.recommendations.dependencies import RecommendationEngine
 from services.recommendations.models import UserPreference
@@ -100,7 +100,7 @@ class RecommendationsService(sidedoor.SideDoor):
         """{items[{product_id, name, …, score, reason}], model_version, strategy}."""
         args = load(ForUserSchema(), {"user_id": user_id, "limit": limit})
         body = self.engine.generate_for_user(self.db, self.redis, self.outbox, args["user_id"])
-        return cache_keys.sliced(body, args["limit"])
+        return recs_cache.sliced(body, args["limit"])
 
     @rpc
     def similar(self, product_id, limit=10, user_id=None):
@@ -120,28 +120,28 @@ class RecommendationsService(sidedoor.SideDoor):
         args = load(PopularSchema(), {"limit": limit, "user_id": user_id})
         keys, session = self.engine.keys, self.db.session
         gen, raw = self.redis.mget(keys.gen, keys.popular)
-        body = cache_keys.fresh_body(raw, gen)
+        body = recs_cache.fresh_body(raw, gen)
         if body is None:
             self.engine.refresh(session, gen)
             body = self.engine.popular_body(session)
-            self.redis.set(keys.popular, cache_keys.entry(body, gen),
-                           ex=cache_keys.POPULAR_TTL_S)
+            self.redis.set(keys.popular, recs_cache.entry(body, gen),
+                           ex=recs_cache.POPULAR_TTL_S)
         bought = interactions.bought(session, args["user_id"]) if args["user_id"] else ()
-        return cache_keys.sliced(body, args["limit"], bought)
+        return recs_cache.sliced(body, args["limit"], bought)
 
     def _product_list(self, args, key_of, make):
         key = key_of(args["product_id"])
         gen, raw = self.redis.mget(self.engine.keys.gen, key)
-        body = cache_keys.fresh_body(raw, gen)
+        body = recs_cache.fresh_body(raw, gen)
         session = self.db.session
         if body is None:
             self.engine.refresh(session, gen)
             if args["product_id"] not in self.engine.snapshot:
                 return self._cold_product(session, args)
             body = make(args["product_id"])
-            self.redis.set(key, cache_keys.entry(body, gen), ex=cache_keys.TTL_S)
+            self.redis.set(key, recs_cache.entry(body, gen), ex=recs_cache.TTL_S)
         bought = interactions.bought(session, args["user_id"]) if args["user_id"] else ()
-        return cache_keys.sliced(body, args["limit"], bought)
+        return recs_cache.sliced(body, args["limit"], bought)
 
     def _cold_product(self, session, args):
         """A product we have not heard of: 404 if the products service has not either, else

@@ -15,12 +15,13 @@ import scipy.sparse as sp
 import sqlalchemy as sa
 
 from kit.errors import NotFound
-from services.recommendations import (algorithms, cache_keys, catalog, feedback, interactions,
+from kit import recs_cache
+from services.recommendations import (algorithms, catalog, feedback, interactions,
                                       registry, rules)
 from services.recommendations import events as rec_events
 from services.recommendations.models import ProductRecommendation
 
-CAP = cache_keys.MAX_LIMIT
+CAP = recs_cache.MAX_LIMIT
 POPULARITY_TTL_S = 30
 REASON_OF_PART = {0: "similar_shoppers", 1: "similar_style", 2: "popular"}
 
@@ -32,7 +33,7 @@ def product_not_found(product_id):
 
 class Engine:
     def __init__(self, keys=None):
-        self.keys = keys or cache_keys.Keys()
+        self.keys = keys or recs_cache.Keys()
         self._lock = threading.Lock()
         self.snapshot = None
         self.scorer = None
@@ -42,7 +43,7 @@ class Engine:
     # --- state ------------------------------------------------------------------------------
 
     def refresh(self, session, gen):
-        gen = cache_keys.generation(gen)
+        gen = recs_cache.generation(gen)
         if self.snapshot is not None and self.snapshot.generation == gen:
             return
         snapshot = catalog.Snapshot(catalog.load_items(session), gen)
@@ -146,8 +147,8 @@ class Engine:
             outbox.add(session, rec_events.GENERATED,
                        rec_events.generated(user_id, "for_me", version, body["strategy"], top))
         pipe = redis.pipeline(transaction=False)
-        pipe.set(self.keys.for_user(user_id), cache_keys.entry(body, gen, ugen),
-                 ex=cache_keys.TTL_S)
+        pipe.set(self.keys.for_user(user_id), recs_cache.entry(body, gen, ugen),
+                 ex=recs_cache.TTL_S)
         if bought:
             pipe.sadd(self.keys.bought(user_id), *bought)
             pipe.expire(self.keys.bought(user_id), 30 * 86400)

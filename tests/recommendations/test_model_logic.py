@@ -4,7 +4,8 @@ on a small synthetic catalog."""
 import numpy as np
 import scipy.sparse as sp
 
-from services.recommendations import (algorithms, behaviour, cache_keys, evaluation, purchases,
+from kit import recs_cache
+from services.recommendations import (algorithms, behaviour, evaluation, purchases,
                                       rules)
 
 CATEGORIES = ["kurtas", "jeans", "sneakers", "sarees", "shirts", "shorts"]
@@ -57,12 +58,12 @@ def test_an_order_is_bought_when_paid_and_never_when_cancelled():
 
 def test_a_cached_list_is_served_only_at_the_generations_it_was_made_at():
     body = {"items": [{"product_id": 1}, {"product_id": 2}, {"product_id": 3}]}
-    raw = cache_keys.entry(body, 4, 9)
-    assert cache_keys.fresh_body(raw, "4", "9") == body
-    assert cache_keys.fresh_body(raw, "5", "9") is None
-    assert cache_keys.fresh_body(raw, "4", "10") is None
-    assert [i["product_id"] for i in cache_keys.sliced(body, 2, {"1"})["items"]] == [2, 3]
-    keys = cache_keys.Keys("aarya_test5:recs")
+    raw = recs_cache.entry(body, 4, 9)
+    assert recs_cache.fresh_body(raw, "4", "9") == body
+    assert recs_cache.fresh_body(raw, "5", "9") is None
+    assert recs_cache.fresh_body(raw, "4", "10") is None
+    assert [i["product_id"] for i in recs_cache.sliced(body, 2, {"1"})["items"]] == [2, 3]
+    keys = recs_cache.Keys("aarya_test5:recs")
     assert keys.for_user(7) == "aarya_test5:recs:7" and keys.gen == "aarya_test5:recs:gen"
 
 
