@@ -276,8 +276,7 @@ class Saga:
         return "stock_committed_at"
 
     def _clear_cart(self, order):
-        self.cart.clear_cart({"user_id": order.user_id})
-        self.cart.release_hold(order.order_ref)
+        self.cart.clear_cart({"user_id": order.user_id}, order_ref=order.order_ref)
         return "cart_cleared_at"
 
     def _release_stock(self, order):
