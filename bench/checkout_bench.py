@@ -43,10 +43,11 @@ from kit.config import load_config  # noqa: E402
 from kit.errors import ServiceError  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from ops.platformctl import Platform, _group_members  # noqa: E402
-from tests.orders.helpers import Catalog, People, order_body  # noqa: E402
+from tests.orders.helpers import Catalog, People, new_key, order_body  # noqa: E402
 from tests.support import harness  # noqa: E402
 
 VARIANTS, STOCK_EACH, RACE_STOCK = 10, 1_000_000, 50  # VARIANTS: a multiple of 5
+RETRIES_AFTER_503 = 20
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -206,7 +207,7 @@ def run(args, config, platform, rpc, base_url):
 
         def race(shopper):
             gate.wait()
-            return shopper.checkout(order_body())
+            return checkout(shopper)
 
         with ThreadPoolExecutor(len(racing)) as pool:
             won += sum(r.status_code == 201 for r in pool.map(race, racing))
@@ -218,9 +219,21 @@ def run(args, config, platform, rpc, base_url):
     return {"paid": len(latencies), "errors": dict(errors), "books": books}
 
 
+def checkout(shopper):
+    """POST /api/orders; a 503 ("retry shortly") is retried with the same Idempotency-Key,
+    as the API asks of clients (it can never make a second order)."""
+    key = new_key()
+    for _ in range(RETRIES_AFTER_503):
+        response = shopper.checkout(order_body(), key=key)
+        if response.status_code != 503:
+            return response
+        time.sleep(0.5)
+    return response
+
+
 def paid_order(shopper):
     """POST /api/orders, then poll until paid: True, or what went wrong."""
-    response = shopper.checkout(order_body())
+    response = checkout(shopper)
     if response.status_code != 201:
         return f"checkout {response.status_code}"
     order = response.json()

@@ -19,7 +19,7 @@ def load_bench():
 
 def test_a_short_checkout_bench_keeps_the_books_balanced(config, platform, rpc, gateway_url):
     bench = load_bench()
-    args = argparse.Namespace(seconds=4, warmup=1, shoppers=8, idle=0.5, profile=None)
+    args = argparse.Namespace(seconds=6, warmup=1, shoppers=4, idle=0.5, profile=None)
     outcome = bench.run(args, config, platform, rpc, gateway_url)
     books = outcome["books"]
     assert outcome["paid"] > 0, outcome  # the bench really checked out
