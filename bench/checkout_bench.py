@@ -17,7 +17,8 @@ already). Prints paid orders/s, p50/p90/p99 of POST → paid, and each process's
 Last, the oversell check: a variant with 50 units and four rounds of every shopper checking
 it out at once (80 checkouts with 20 shoppers); then, for
 every variant the run touched, stock at the start − stock now = units in paid orders, every
-payment belongs to an order, and no order was paid twice. Prints figures, asserts nothing.
+payment belongs to an order, and no order was paid twice. Prints figures, asserts nothing;
+`run` returns the books (tests/orders/test_checkout_bench_books.py asserts they balance).
 """
 import argparse
 import json
@@ -42,10 +43,11 @@ from kit.config import load_config  # noqa: E402
 from kit.errors import ServiceError  # noqa: E402
 from nameko.standalone.rpc import ClusterRpcProxy  # noqa: E402
 from ops.platformctl import Platform, _group_members  # noqa: E402
-from tests.orders.helpers import Catalog, People, order_body, payment_rows  # noqa: E402
+from tests.orders.helpers import Catalog, People, new_key, order_body  # noqa: E402
 from tests.support import harness  # noqa: E402
 
 VARIANTS, STOCK_EACH, RACE_STOCK = 10, 1_000_000, 50  # VARIANTS: a multiple of 5
+RETRIES_AFTER_503 = 20
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -205,19 +207,33 @@ def run(args, config, platform, rpc, base_url):
 
         def race(shopper):
             gate.wait()
-            return shopper.checkout(order_body())
+            return checkout(shopper)
 
         with ThreadPoolExecutor(len(racing)) as pool:
             won += sum(r.status_code == 201 for r in pool.map(race, racing))
         for shopper in shoppers:
             rpc.cart.clear_cart(shopper.owner)
-    oversell_check(config, started_with, race_variant, won)
+    books = oversell_check(config, started_with, race_variant, won,
+                           [shopper.user_id for shopper in shoppers])
     people.close()
+    return {"paid": len(latencies), "errors": dict(errors), "books": books}
+
+
+def checkout(shopper):
+    """POST /api/orders; a 503 ("retry shortly") is retried with the same Idempotency-Key,
+    as the API asks of clients (it can never make a second order)."""
+    key = new_key()
+    for _ in range(RETRIES_AFTER_503):
+        response = shopper.checkout(order_body(), key=key)
+        if response.status_code != 503:
+            return response
+        time.sleep(0.5)
+    return response
 
 
 def paid_order(shopper):
     """POST /api/orders, then poll until paid: True, or what went wrong."""
-    response = shopper.checkout(order_body())
+    response = checkout(shopper)
     if response.status_code != 201:
         return f"checkout {response.status_code}"
     order = response.json()
@@ -251,24 +267,30 @@ def shelf(config):
     return brand_id, category_id
 
 
-def oversell_check(config, started_with, race_variant, won):
+def oversell_check(config, started_with, race_variant, won, user_ids):
     for attempt in range(10):  # a shared database server may be out of connections a moment
         try:
-            return _oversell_check(config, started_with, race_variant, won)
+            return _oversell_check(config, started_with, race_variant, won, user_ids)
         except sa.exc.OperationalError as exc:
             print(f"  (database busy: {str(exc.orig).strip().splitlines()[0]}; retrying)")
             time.sleep(3)
 
 
-def _oversell_check(config, started_with, race_variant, won):
+def _oversell_check(config, started_with, race_variant, won, user_ids):
+    """Prints the books and returns them: {mismatched: {variant: (stock taken, units paid)},
+    payments_without_order, orders_paid_twice, paid_without_payment, open_orders,
+    race_sold, race_left, race_won}. Only this run's shoppers and variants are counted, so
+    a database other runs (or tests) share gives the same answer."""
     products = sa.create_engine(config["DB_URIS"]["products"], poolclass=sa.pool.NullPool)
     orders = sa.create_engine(config["DB_URIS"]["orders"], poolclass=sa.pool.NullPool)
     payments_db = sa.create_engine(config["DB_URIS"]["payments"], poolclass=sa.pool.NullPool)
+    ours = {"u": list(user_ids)}
     waited, deadline = time.monotonic(), time.monotonic() + 120
     while time.monotonic() < deadline:  # orders still awaiting payment hold their stock
         with orders.connect() as conn:
             open_orders = conn.scalar(sa.text(
-                "SELECT count(*) FROM orders WHERE settled_at IS NULL"))
+                "SELECT count(*) FROM orders WHERE settled_at IS NULL AND user_id = ANY(:u)"),
+                ours)
         if not open_orders:
             break
         time.sleep(1)
@@ -282,11 +304,14 @@ def _oversell_check(config, started_with, race_variant, won):
             "SELECT i.variant_id, sum(i.quantity) FROM order_items i JOIN orders o "
             "ON o.id = i.order_id WHERE o.status = 'paid' GROUP BY i.variant_id")).all())
         by_status = dict(conn.execute(sa.text(
-            "SELECT status, count(*) FROM orders GROUP BY status")).all())
+            "SELECT status, count(*) FROM orders WHERE user_id = ANY(:u) GROUP BY status"),
+            ours).all())
         refs = {r for (r,) in conn.execute(sa.text("SELECT order_ref FROM orders"))}
         paid_refs = {r for (r,) in conn.execute(sa.text(
-            "SELECT order_ref FROM orders WHERE status = 'paid'"))}
-    pays = payment_rows(payments_db)
+            "SELECT order_ref FROM orders WHERE status = 'paid' AND user_id = ANY(:u)"), ours)}
+    with payments_db.connect() as conn:
+        pays = [dict(r) for r in conn.execute(sa.text(
+            "SELECT order_ref, status FROM payments WHERE user_id = ANY(:u)"), ours).mappings()]
     completed = Counter(p["order_ref"] for p in pays if p["status"] == "completed")
     mismatched = {v: (started_with[v] - now[v], sold.get(v, 0)) for v in started_with
                   if started_with[v] - now[v] != sold.get(v, 0)}
@@ -300,6 +325,12 @@ def _oversell_check(config, started_with, race_variant, won):
           f"paid orders without a completed payment: {len(paid_refs - set(completed))}")
     for engine in (products, orders, payments_db):
         engine.dispose()
+    return {"mismatched": mismatched,
+            "payments_without_order": len({p["order_ref"] for p in pays} - refs),
+            "orders_paid_twice": sum(1 for n in completed.values() if n > 1),
+            "paid_without_payment": len(paid_refs - set(completed)),
+            "open_orders": open_orders, "race_won": won,
+            "race_sold": sold.get(race_variant, 0), "race_left": now[race_variant]}
 
 
 def profile(platform, out_dir, seconds):

@@ -113,9 +113,12 @@ def fmt(n, total, scale):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("directory")
+    parser.add_argument("directory", nargs="?")
     parser.add_argument("--top", type=int, default=12)
     args = parser.parse_args()
+    if args.directory is None:  # `make bench` runs every bench/*.py: nothing to summarise
+        print("profile_summary.py: give it the DIR of `checkout_bench.py --profile DIR`")
+        return
     summarise(args.directory, args.top)
 
 

@@ -1,6 +1,7 @@
 """Rate limits kept in Redis, so every worker and every gateway replica counts together.
 
-- Requests per client IP: a fixed one-minute window (one INCR+EXPIRE round trip per request),
+- Requests per client IP: a fixed one-minute window (one INCR+EXPIRE round trip per request,
+  which also asks whether the Bearer token's session was revoked: one round trip, not two),
   GATEWAY.rate_limit_per_minute. If Redis is down this limit steps aside (logged): it guards
   capacity, and failing every request would be worse.
 - Failed logins: a sliding one-minute log per email and per IP (a sorted set of failure times).
@@ -18,8 +19,10 @@ import uuid
 import redis
 from flask import current_app, g, request
 
+from gateway import auth
 from gateway.redis_client import redis_client
 from kit.errors import TooManyRequests
+from kit.tokens import revoked_session_key
 
 WINDOW_S = 60
 KEY_PREFIX = "ratelimit:"
@@ -47,14 +50,20 @@ def check_request_rate():
         return
     now = time.time()
     key = f"{KEY_PREFIX}ip:{client_ip()}:{int(now // WINDOW_S)}"
+    # The access token's revocation check rides in the same round trip (auth.py reads it).
+    session_id = auth.session_of_bearer()
     try:
         pipe = redis_client().pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, WINDOW_S * 2)
-        count, _ = pipe.execute()
+        if session_id is not None:
+            pipe.exists(revoked_session_key(session_id))
+        count, _, *revoked = pipe.execute()
     except redis.RedisError:
         log.warning("rate limit skipped: Redis unavailable", exc_info=True)
         return
+    if session_id is not None:
+        auth.remember_revocation(session_id, bool(revoked[0]))
     g.rate_limit = (limit, max(0, limit - count))
     if count > limit:
         retry_after = math.ceil(WINDOW_S - now % WINDOW_S)

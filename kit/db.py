@@ -11,11 +11,12 @@ psycogreen makes psycopg2 yield to other green threads while it waits on the ser
 slow query never stalls the process (nameko's monkey patching does much the same; patching
 twice is harmless and keeps `nameko shell` and scripts honest too).
 """
+import time
 from contextlib import contextmanager
 
 import psycogreen.eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.orm import sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
@@ -25,9 +26,43 @@ def database_uri(config, service_name):
     return config["DB_URIS"][service_name]
 
 
+# A pooled connection idle for longer than this is pinged before use (see ping_when_idle).
+IDLE_PING_S = 5.0
+
+
 def make_engine(uri, pool_size=5, max_overflow=10):
-    return create_engine(uri, pool_size=pool_size, max_overflow=max_overflow,
-                         pool_pre_ping=True, pool_recycle=1800)
+    # No pool_pre_ping: it costs a SELECT 1 round trip on every checkout of the pool, i.e.
+    # on every transaction of the hot path. Only connections that sat idle are pinged; one
+    # that dies while busy fails its statement, and SQLAlchemy then invalidates the whole
+    # pool (every connection older than the failure reconnects on its next checkout).
+    engine = create_engine(uri, pool_size=pool_size, max_overflow=max_overflow,
+                           pool_pre_ping=False, pool_recycle=1800)
+    ping_when_idle(engine)
+    return engine
+
+
+def ping_when_idle(engine, idle_s=IDLE_PING_S):
+    """Pessimistic disconnect handling that costs nothing while a connection is busy: a
+    connection checked out after idling more than `idle_s` runs SELECT 1 first; if that fails
+    the pool throws it away and hands out a fresh one (DisconnectionError, retried by the pool)."""
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record):
+        record.info["idle_from"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        idle_from = record.info.get("idle_from")
+        if idle_from is None or time.monotonic() - idle_from < idle_s:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:  # the server went away while the connection idled
+            raise exc.DisconnectionError(str(error)) from error
 
 
 class WorkerDatabase:

@@ -25,7 +25,7 @@ import redis
 from nameko.extensions import DependencyProvider
 
 from kit.envelope import make_envelope
-from kit.outbox import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, BatchPublisher
+from kit.outbox import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, BatchPublisher, encoded
 from services.cart.carts import OUTBOX
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,8 @@ class RedisOutboxRelay:
             try:
                 entries = self.client.xrange(OUTBOX, count=self.batch)
                 if entries:
-                    self.publisher.publish(self.source,
-                                           [json.loads(f["envelope"]) for _, f in entries])
+                    self.publisher.publish_encoded(self.source, [
+                        encoded(json.loads(f["envelope"]), f["envelope"]) for _, f in entries])
                     self.client.xdel(OUTBOX, *[entry_id for entry_id, _ in entries])
             finally:
                 self._release(keys=[LEASE_KEY], args=[self.token])

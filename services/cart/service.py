@@ -97,11 +97,16 @@ class CartService(sidedoor.SideDoor):
         return self._change(Owner(**args["owner"]), args["variant_id"], "set", 0, None)
 
     @rpc
-    def clear_cart(self, owner):
-        """Empty the cart (after checkout, or by the shopper)."""
+    def clear_cart(self, owner, order_ref=None):
+        """Empty the cart (after checkout, or by the shopper). With `order_ref` (a placed
+        order) that checkout's hold goes too, as release_hold would: one call, not two."""
         owner = Owner(**load(OwnerArg(), {"owner": owner})["owner"])
+        if order_ref is not None:
+            order_ref = load(OrderRefSchema(), {"order_ref": order_ref})["order_ref"]
         if self.carts.clear(owner):
             self.outbox.wake()
+        if order_ref is not None:
+            self.carts.release_hold(order_ref)
         return self._priced(owner)
 
     # --- login ------------------------------------------------------------------------------

@@ -7,8 +7,9 @@ payment under way.
 2. Take the Idempotency-Key's lock (idempotency.py): a finished attempt is replayed, a
    different body under the key is refused, an unfinished one is resumed with its order_ref.
 3. Lines: the cart's `hold_for_checkout` (its lines, and advisory locks for the checkout) or
-   staff's `items`; prices from products.get_variants, never from the caller.
-4. products.reserve_stock(order_ref, lines): all or nothing, or 409 out_of_stock.
+   staff's `items`.
+4. products.reserve_stock(order_ref, lines): all or nothing, or 409 out_of_stock; it also
+   prices each line (read in the reserving transaction, never from the caller).
 5. One transaction: the order (pending), its lines and address, history, order.created.
 6. payments.initiate_payment; what it answers is applied at once (payment_pending, or paid /
    payment_failed when the sandbox decided on the spot) and the follow-ups run (saga.settle).
@@ -113,8 +114,7 @@ class Checkout:
         from_cart = "items" not in request
         wanted = self._cart_lines(actor["user_id"], order_ref) if from_cart else request["items"]
         try:
-            lines = self._priced(wanted)
-            self._reserve(order_ref, lines)
+            lines = self._priced(order_ref, wanted, self._reserve(order_ref, wanted))
         except ServiceError:
             if from_cart:
                 self._release_hold_quietly(order_ref)
@@ -151,27 +151,30 @@ class Checkout:
                           "reason": CART_PROBLEMS[problem]})
         return out_of_stock(lines)
 
-    def _priced(self, wanted):
-        """Each line with the price, SKU and name products gives now."""
-        ids = [line["variant_id"] for line in wanted]
-        try:
-            variants = {v["variant_id"]: v for v in self.products.get_variants(ids)}
-        except NotFound as exc:
-            gone = set((exc.details or {}).get("variant_ids") or ids)
-            raise out_of_stock([{"variant_id": line["variant_id"], "requested": line["quantity"],
-                                 "available": 0, "reason": "unavailable"}
-                                for line in wanted if line["variant_id"] in gone])
-        currencies = {variants[i]["currency"] for i in ids}
+    def _priced(self, order_ref, wanted, reservation):
+        """Each line with the price, SKU and name products read while reserving it (never
+        the caller's). Lines in more than one currency cannot be paid together: the stock
+        goes back."""
+        variants = {v["variant_id"]: v for v in reservation["lines"]}
+        currencies = {variants[line["variant_id"]]["currency"] for line in wanted}
         if len(currencies) > 1:
+            self.products.release_stock(order_ref)
             raise Conflict("mixed_currencies", "Lines priced in different currencies cannot be "
                            "paid together.", {"currencies": sorted(currencies)})
         return [{**line, "variant": variants[line["variant_id"]]} for line in wanted]
 
-    def _reserve(self, order_ref, lines):
+    def _reserve(self, order_ref, wanted):
+        """products.reserve_stock: every line held, and priced, in one call."""
         items = [{"variant_id": line["variant_id"], "quantity": line["quantity"]}
-                 for line in lines]
+                 for line in wanted]
         try:
             reservation = self.products.reserve_stock(order_ref, items)
+        except NotFound as exc:
+            gone = set((exc.details or {}).get("variant_ids") or
+                       [line["variant_id"] for line in wanted])
+            raise out_of_stock([{"variant_id": line["variant_id"], "requested": line["quantity"],
+                                 "available": 0, "reason": "unavailable"}
+                                for line in wanted if line["variant_id"] in gone])
         except Conflict as exc:
             if exc.code != "reservation_mismatch":
                 raise  # out_of_stock names its lines

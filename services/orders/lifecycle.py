@@ -15,7 +15,7 @@ from services.orders.status import OrderStatus as S
 
 # The idempotent calls of the saga, in the order they must run.
 COMMIT_STOCK = "commit_stock"     # products.commit_stock: the held units are sold
-CLEAR_CART = "clear_cart"         # cart.clear_cart + cart.release_hold
+CLEAR_CART = "clear_cart"         # cart.clear_cart(owner, order_ref): the hold goes too
 RELEASE_STOCK = "release_stock"   # products.release_stock + cart.release_hold
 REFUND = "refund"                 # payments.refund (a cancelled paid order, or late money)
 RETURN_STOCK = "return_stock"     # products.return_stock: refunded before shipping

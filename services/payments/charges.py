@@ -217,6 +217,19 @@ class Charges:
         session.flush()
         return attempt.id
 
+    def _step(self, session, payment, kind):
+        """Claim a provider call (step 1) and say what it will send: (kind, payment id,
+        attempt id, the call's arguments). The arguments are read here, under the row lock
+        that claims the call, so running it needs no transaction of its own to read them."""
+        if kind == AUTHORIZE:
+            call = (payment.provider_token, payment.amount, payment.currency, payment.id,
+                    f"{payment.id}:authorize", payment.user_id)
+        elif kind == CAPTURE:
+            call = (payment.provider_ref, payment.amount, f"{payment.id}:capture")
+        else:
+            call = (payment.provider_ref, f"{payment.id}:void")
+        return kind, payment.id, self._claim(session, payment, kind), call
+
     @staticmethod
     def _failures(session, payment_id, kind):
         """Calls of this kind that got no answer (timed out, or broke in transport)."""
@@ -227,11 +240,20 @@ class Charges:
                            PaymentAttempt.error == "provider_error"))))
 
     def _run(self, step):
-        """Run a claimed step (kind, payment_id, attempt_id) and whatever it leads to."""
+        """Run a claimed step (see _step) and whatever it leads to. Returns the payment as
+        the last step left it (presented in that step's transaction), or None if none ran."""
+        view = None
         while step is not None:
-            kind, payment_id, attempt_id = step
-            step = {AUTHORIZE: self._authorize, CAPTURE: self._capture,
-                    VOID: self._void}[kind](payment_id, attempt_id)
+            kind, payment_id, attempt_id, call = step
+            step, view = {AUTHORIZE: self._authorize, CAPTURE: self._capture,
+                          VOID: self._void}[kind](payment_id, attempt_id, call)
+        return view
+
+    @staticmethod
+    def _view_of(session, payment):
+        """The payment as it will be once this transaction commits (onupdate columns too)."""
+        session.flush()
+        return presenters.payment(payment)
 
     # --- initiating -------------------------------------------------------------------------
 
@@ -270,10 +292,10 @@ class Charges:
                 self.outbox.add(session, events.FRAUD_DETECTED,
                                 events.fraud_detected(payment, flag))
             else:
-                step = (AUTHORIZE, payment.id, self._claim(session, payment, AUTHORIZE))
-            payment_id = payment.id
-        self._run(step)
-        return self.view(payment_id)
+                step = self._step(session, payment, AUTHORIZE)
+            view = self._view_of(session, payment)
+        # The last provider step's transaction presents the payment: no read of our own.
+        return self._run(step) or view
 
     @staticmethod
     def _replay(existing, request):
@@ -310,84 +332,87 @@ class Charges:
 
     # --- authorise, capture, void -------------------------------------------------------------
 
-    def _authorize(self, payment_id, attempt_id):
-        with self.transaction() as session:
-            p = find(session, payment_id=payment_id)
-            args = (p.provider_token, p.amount, p.currency, p.id, f"{p.id}:authorize", p.user_id)
-        timed = self._call(self.provider.authorize, *args)
+    def _authorize(self, payment_id, attempt_id, call):
+        timed = self._call(self.provider.authorize, *call)
         with self.transaction() as session:
             payment = find(session, payment_id=payment_id, lock=True)
             record_attempt(session, attempt_id, timed)
             payment.lease_until = None
-            outcome = timed.result if timed.error is None else None
-            if payment.status not in (S.INITIATED.value, S.PENDING.value):
-                # Cancelled while we were asking: an authorisation that went through is let go.
-                if outcome is not None and outcome.status in (AUTHORIZED, REQUIRES_ACTION):
-                    payment.provider_ref = payment.provider_ref or outcome.provider_ref
-                    return VOID, payment.id, self._claim(session, payment, VOID)
-                return None
-            if isinstance(timed.error, ProviderError):
-                self._enter(session, payment, S.FAILED, timed.error.code)
-                return None
-            if timed.error is not None:
-                session.flush()
-                if self._failures(session, payment.id, AUTHORIZE) > \
-                        self.settings.max_provider_retries:
-                    self._enter(session, payment, S.FAILED, "provider_timeout")
-                else:
-                    self._enter(session, payment, S.PENDING)
-                return None
-            payment.provider_ref = outcome.provider_ref
-            if outcome.status == AUTHORIZED:
-                self._enter(session, payment, S.AUTHORIZED)
-                return CAPTURE, payment.id, self._claim(session, payment, CAPTURE)
-            if outcome.status == REQUIRES_ACTION:
-                payment.next_action = outcome.next_action
-                self._enter(session, payment, S.REQUIRES_ACTION)
-                return None
-            self._enter(session, payment, S.FAILED, outcome.code or "card_declined")
-            return None
+            step = self._after_authorize(session, payment, timed)
+            return step, self._view_of(session, payment)
 
-    def _capture(self, payment_id, attempt_id):
-        with self.transaction() as session:
-            p = find(session, payment_id=payment_id)
-            args = (p.provider_ref, p.amount, f"{p.id}:capture")
-        timed = self._call(self.provider.capture, *args)
-        with self.transaction() as session:
-            payment = find(session, payment_id=payment_id, lock=True)
-            record_attempt(session, attempt_id, timed)
-            payment.lease_until = None
-            if payment.status != S.AUTHORIZED.value:
-                log.error("capture of %s answered while it is %s: %r", payment.id,
-                          payment.status, timed.result or timed.error)
-                return None
-            if isinstance(timed.error, ProviderError):
-                self._enter(session, payment, S.FAILED, timed.error.code)
-                return VOID, payment.id, self._claim(session, payment, VOID)
-            if timed.error is not None:
-                session.flush()
-                if self._failures(session, payment.id, CAPTURE) > \
-                        self.settings.max_provider_retries:
-                    self._enter(session, payment, S.FAILED, "provider_timeout")
-                    return VOID, payment.id, self._claim(session, payment, VOID)
-                payment.updated_at = utcnow()  # the sweeper retries after a pause
-                return None
-            payment.captured_amount = timed.result.amount or payment.amount
-            self._enter(session, payment, S.COMPLETED)
+    def _after_authorize(self, session, payment, timed):
+        outcome = timed.result if timed.error is None else None
+        if payment.status not in (S.INITIATED.value, S.PENDING.value):
+            # Cancelled while we were asking: an authorisation that went through is let go.
+            if outcome is not None and outcome.status in (AUTHORIZED, REQUIRES_ACTION):
+                payment.provider_ref = payment.provider_ref or outcome.provider_ref
+                return self._step(session, payment, VOID)
             return None
+        if isinstance(timed.error, ProviderError):
+            self._enter(session, payment, S.FAILED, timed.error.code)
+            return None
+        if timed.error is not None:
+            session.flush()
+            if self._failures(session, payment.id, AUTHORIZE) > \
+                    self.settings.max_provider_retries:
+                self._enter(session, payment, S.FAILED, "provider_timeout")
+            else:
+                self._enter(session, payment, S.PENDING)
+            return None
+        payment.provider_ref = outcome.provider_ref
+        if outcome.status == AUTHORIZED:
+            self._enter(session, payment, S.AUTHORIZED)
+            return self._step(session, payment, CAPTURE)
+        if outcome.status == REQUIRES_ACTION:
+            payment.next_action = outcome.next_action
+            self._enter(session, payment, S.REQUIRES_ACTION)
+            return None
+        self._enter(session, payment, S.FAILED, outcome.code or "card_declined")
+        return None
 
-    def _void(self, payment_id, attempt_id):
-        with self.transaction() as session:
-            p = find(session, payment_id=payment_id)
-            args = (p.provider_ref, f"{p.id}:void")
-        timed = self._call(self.provider.void, *args)
+    def _capture(self, payment_id, attempt_id, call):
+        timed = self._call(self.provider.capture, *call)
         with self.transaction() as session:
             payment = find(session, payment_id=payment_id, lock=True)
             record_attempt(session, attempt_id, timed)
             payment.lease_until = None
-            if timed.error is not None:
-                log.warning("void of %s failed: %r (the authorisation lapses on its own)",
-                            payment.id, timed.error)
+            step = self._after_capture(session, payment, timed)
+            return step, self._view_of(session, payment)
+
+    def _after_capture(self, session, payment, timed):
+        if payment.status != S.AUTHORIZED.value:
+            log.error("capture of %s answered while it is %s: %r", payment.id,
+                      payment.status, timed.result or timed.error)
+            return None
+        if isinstance(timed.error, ProviderError):
+            self._enter(session, payment, S.FAILED, timed.error.code)
+            return self._step(session, payment, VOID)
+        if timed.error is not None:
+            session.flush()
+            if self._failures(session, payment.id, CAPTURE) > \
+                    self.settings.max_provider_retries:
+                self._enter(session, payment, S.FAILED, "provider_timeout")
+                return self._step(session, payment, VOID)
+            payment.updated_at = utcnow()  # the sweeper retries after a pause
+            return None
+        payment.captured_amount = timed.result.amount or payment.amount
+        self._enter(session, payment, S.COMPLETED)
+        return None
+
+    def _void(self, payment_id, attempt_id, call):
+        timed = self._call(self.provider.void, *call)
+        with self.transaction() as session:
+            payment = find(session, payment_id=payment_id, lock=True)
+            record_attempt(session, attempt_id, timed)
+            payment.lease_until = None
+            step = self._after_void(session, payment, timed)
+            return step, self._view_of(session, payment)
+
+    def _after_void(self, session, payment, timed):
+        if timed.error is not None:
+            log.warning("void of %s failed: %r (the authorisation lapses on its own)",
+                        payment.id, timed.error)
         return None
 
     # --- cancelling ---------------------------------------------------------------------------
@@ -412,7 +437,7 @@ class Charges:
             must_void = payment.provider_ref is not None and payment.status in (
                 S.AUTHORIZED.value, S.REQUIRES_ACTION.value)
             self._enter(session, payment, S.CANCELLED, "cancelled")
-            step = (VOID, payment.id, self._claim(session, payment, VOID)) if must_void else None
+            step = self._step(session, payment, VOID) if must_void else None
             payment_id = payment.id
         self._run(step)
         return self.view(payment_id)
@@ -436,7 +461,7 @@ class Charges:
             if decision == "approve":
                 flag.decision = APPROVED
                 self._enter(session, payment, S.INITIATED)
-                step = (AUTHORIZE, payment.id, self._claim(session, payment, AUTHORIZE))
+                step = self._step(session, payment, AUTHORIZE)
             else:
                 flag.decision = REJECTED
                 self._enter(session, payment, S.FAILED, "fraud_rejected")
@@ -479,12 +504,12 @@ class Charges:
                 if waiting:
                     payment.provider_ref = payment.provider_ref or data.get("provider_ref")
                     self._enter(session, payment, S.AUTHORIZED)
-                    step = (CAPTURE, payment.id, self._claim(session, payment, CAPTURE))
+                    step = self._step(session, payment, CAPTURE)
                     applied = True
                 elif payment.status in (S.CANCELLED.value, S.FAILED.value):
                     # The shopper passed the challenge after we gave up: release the hold.
                     payment.provider_ref = payment.provider_ref or data.get("provider_ref")
-                    step = (VOID, payment.id, self._claim(session, payment, VOID))
+                    step = self._step(session, payment, VOID)
             elif event["type"] == "authorization.failed" and waiting:
                 payment.provider_ref = payment.provider_ref or data.get("provider_ref")
                 self._enter(session, payment, S.FAILED,
@@ -527,11 +552,11 @@ class Charges:
             kind = CAPTURE if payment.status == S.AUTHORIZED.value else AUTHORIZE
             if self._failures(session, payment.id, kind) > self.settings.max_provider_retries:
                 self._enter(session, payment, S.FAILED, "provider_timeout")
-                step = (VOID, payment.id, self._claim(session, payment, VOID)) \
+                step = self._step(session, payment, VOID) \
                     if kind == CAPTURE else None
                 outcome = "failed"
             else:
-                step = (kind, payment.id, self._claim(session, payment, kind))
+                step = self._step(session, payment, kind)
                 outcome = "retried"
         self._run(step)
         return outcome
@@ -553,7 +578,7 @@ class Charges:
                     or lease_active(payment):
                 return "skipped"
             self._enter(session, payment, S.FAILED, "authentication_timeout")
-            step = (VOID, payment.id, self._claim(session, payment, VOID)) \
+            step = self._step(session, payment, VOID) \
                 if payment.provider_ref else None
         self._run(step)
         return "failed"

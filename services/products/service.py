@@ -166,11 +166,16 @@ class ProductsService(sidedoor.SideDoor):
         """Hold stock for every line of an order, or for none (Conflict out_of_stock).
 
         Idempotent per order_ref: a repeat returns the existing reservation (replayed=true).
+        `lines` prices each line as get_variants would, read in the reserving transaction,
+        so a checkout needs no get_variants call of its own.
         """
         request = load(ReservationSchema(), {"order_ref": order_ref, "items": items})
         with self.db.transaction() as session:
             rows, changes, replayed = inventory.reserve(session, self.outbox, **request)
             result = presenters.reservation(request["order_ref"], rows, replayed)
+            result["lines"] = [presenters.variant_for_sale(v, p) for v, p in
+                               catalog.variants_with_products(
+                                   session, sorted(r.variant_id for r in rows))]
         inventory.refresh_caches(self.redis, changes)
         return result
 
