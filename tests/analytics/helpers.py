@@ -40,8 +40,12 @@ def checkouts(people, pairs, workers=6):
 
 
 def paid_orders(orders_db, refs=None):
-    """(sum of total_amount, count) of the paid orders in orders_db (of `refs` if given)."""
-    where, params = "status = 'paid'", {}
+    """(sum of total_amount, count) of the orders in orders_db that were paid (of `refs` if
+    given): staff may have moved one on to shipped or refunded it since, and a sale stays a sale
+    (analytics keeps refunds in their own column)."""
+    where = ("EXISTS (SELECT 1 FROM order_status_history h"
+             " WHERE h.order_id = orders.id AND h.new_status = 'paid')")
+    params = {}
     if refs is not None:
         where += " AND order_ref = ANY(:refs)"
         params["refs"] = list(refs)
