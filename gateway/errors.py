@@ -56,6 +56,18 @@ STATUS_FOR = {
     MalformedRequest: UPSTREAM_ERROR,
 }
 
+# A service's own dependency was unreachable (its database down or restarting, its pool
+# exhausted): nameko sends such errors as RemoteError with only the class name. They are
+# outages worth a retry, not bugs: 503 like the gateway's own broker or Redis trouble.
+TRANSIENT_REMOTE_TYPES = frozenset({
+    "OperationalError",      # sqlalchemy/psycopg2: connection refused or lost, server shutting down
+    "InterfaceError",        # psycopg2: the connection was already closed
+    "DisconnectionError",    # sqlalchemy pool: pre-ping found the connection dead
+    "TimeoutError",          # sqlalchemy pool exhausted, or a socket timeout
+    "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
+    "BrokenPipeError",
+})
+
 UPSTREAM_MESSAGES = {
     503: "A backing service is unavailable; please retry shortly.",
     502: "A backing service failed to handle the request.",
@@ -79,6 +91,8 @@ def json_error(status, code, message="", details=None, headers=None):
 
 def lookup(exc):
     """(code or None, status) for an exception, walking its classes; None if unexpected."""
+    if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_TYPES:
+        return UPSTREAM_UNAVAILABLE
     for cls in type(exc).__mro__:
         if cls in STATUS_FOR:
             return STATUS_FOR[cls]

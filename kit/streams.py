@@ -11,6 +11,11 @@ Delivery contract (at least once; handlers must be idempotent by event["id"]):
   by a dead replica) and runs them again; once an entry has been delivered more than
   `max_deliveries` times it is copied to the `dead_letter` stream and XACKed, atomically,
   so it lands there once and the group moves on.
+- A failure that is an outage, not a bad entry (the handler's database, broker or Redis
+  unreachable: `is_transient`), gives its delivery back (XCLAIM … RETRYCOUNT), so it is retried
+  every `claim_idle_ms` for as long as the outage lasts and never dead-lettered for it. Without
+  this a 10 s PostgreSQL restart burned every entry's `max_deliveries` in ~2 s and sent each one
+  to dead_letter: events missing from the audit log after the restart story.
 """
 import json
 import logging
@@ -18,12 +23,17 @@ import os
 import socket
 from functools import partial
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 import redis
+import sqlalchemy.exc
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from prometheus_client import Counter
 
 from kit.envelope import BadEnvelope, from_stream_fields
+from kit.errors import Unavailable
 from kit.topology import DEAD_LETTER_STREAM
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,21 @@ if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
 end
 return false
 """
+
+
+# What a handler raises when something it depends on is down, not when the entry is bad.
+TRANSIENT_ERRORS = (
+    sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError, sqlalchemy.exc.TimeoutError,
+    redis.ConnectionError, redis.TimeoutError,
+    kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+    RpcTimeout, UnknownService, Unavailable,
+    ConnectionError, TimeoutError,
+)
+
+
+def is_transient(exc):
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def stream_settings(config):
@@ -189,9 +214,10 @@ class StreamConsumer(SharedExtension, ProviderCollector):
             return
         event.update(stream=stream, entry_id=entry_id, deliveries=deliveries)
         self._in_flight.add(entry_id)
-        provider.handle_entry(stream, entry_id, event, self._on_result)
+        provider.handle_entry(stream, entry_id, event,
+                              partial(self._on_result, deliveries=deliveries))
 
-    def _on_result(self, stream, group, entry_id, exc_info):
+    def _on_result(self, stream, group, entry_id, exc_info, deliveries=1):
         self._in_flight.discard(entry_id)
         if exc_info is None:
             try:
@@ -199,8 +225,21 @@ class StreamConsumer(SharedExtension, ProviderCollector):
             except redis.RedisError as exc:  # stays pending; reclaimed and re-run (idempotent)
                 log.warning("XACK %s %s failed: %r", stream, entry_id, exc)
             STREAM_HANDLED.labels(stream, group, "ok").inc()
+        elif is_transient(exc_info[1]):
+            self._give_delivery_back(stream, group, entry_id, deliveries)
+            STREAM_HANDLED.labels(stream, group, "transient").inc()
         else:
             STREAM_HANDLED.labels(stream, group, "error").inc()
+
+    def _give_delivery_back(self, stream, group, entry_id, deliveries):
+        """An outage is not the entry's fault: set its delivery count back to what it was
+        before this try. It stays pending here and is reclaimed after claim_idle_ms."""
+        try:
+            self.client.xclaim(stream, group, self.consumer_name, min_idle_time=0,
+                               message_ids=[entry_id], retrycount=max(0, deliveries - 1),
+                               justid=True)
+        except redis.RedisError as exc:  # Redis is the outage: the count did not move either
+            log.warning("XCLAIM RETRYCOUNT %s %s failed: %r", stream, entry_id, exc)
 
 
 class StreamHandler(Entrypoint):

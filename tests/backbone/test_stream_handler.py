@@ -11,7 +11,7 @@ import pytest
 
 from kit.config import ROOT
 from kit.envelope import make_envelope, to_stream_fields
-from tests.support.flaky_service import GROUP, STREAM
+from tests.support.flaky_service import GROUP, OUTAGE_ATTEMPTS, STREAM
 from tests.support.harness import TEST_ENV, wait_for
 
 
@@ -65,6 +65,19 @@ def test_a_handler_failing_three_times_dead_letters_once_and_the_group_moves_on(
     assert letters[0]["origin_stream"] == STREAM and letters[0]["origin_group"] == GROUP
     assert int(redis_db.get(f"flaky:attempts:{failing_id}")) == config["STREAMS"]["max_deliveries"]
     assert redis_db.sismember("flaky:done", ok_id)
+    assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
+
+
+def test_an_outage_longer_than_max_deliveries_is_retried_until_it_ends_never_dead_lettered(
+        flaky_service, config, redis_db):
+    """The audit-log gap after a PostgreSQL restart: an unreachable database is not the
+    entry's fault, so those tries do not count against max_deliveries."""
+    assert OUTAGE_ATTEMPTS > config["STREAMS"]["max_deliveries"]
+    event_id, entry_id = publish(redis_db, "test.outage")
+    wait_for(lambda: redis_db.sismember("flaky:done", event_id), timeout=30,
+             message="the entry handled once the outage is over")
+    assert int(redis_db.get(f"flaky:attempts:{event_id}")) == OUTAGE_ATTEMPTS + 1
+    assert dead_letters_for(redis_db, entry_id) == []
     assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
 
 
