@@ -16,12 +16,14 @@ from gateway import correlation, errors, guards, metrics, ratelimit, realtime, r
 from gateway.openapi import bp as openapi_bp
 from gateway import catalog_cache, product_views
 from gateway.routes import ALL_BLUEPRINTS
+from kit import secret_guard
 from kit.config import load_config
 
 
 def create_app(env=None, config=None):
     """`env` picks config/<env>.yaml (default $AARYA_ENV, else dev); tests may pass `config`."""
     config = config if config is not None else load_config(env)
+    secret_guard.check(config)  # a production config refuses default or empty secrets
     if config.get("LOGGING"):
         logging.config.dictConfig(config["LOGGING"])
 
