@@ -66,6 +66,7 @@ TRANSIENT_REMOTE_TYPES = frozenset({
     "TimeoutError",          # sqlalchemy pool exhausted, or a socket timeout
     "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
     "BrokenPipeError",
+    "ServiceUnavailable",    # orders: a service it called was unreachable
 })
 
 UPSTREAM_MESSAGES = {
@@ -89,9 +90,19 @@ def json_error(status, code, message="", details=None, headers=None):
     return response
 
 
+def remote_type(exc):
+    """The class name of the error at the far end: a service that called another passes that
+    one's RemoteError on, as `RemoteError` with the inner type first in its value."""
+    exc_type, value = exc.exc_type, str(exc.value or "")
+    while exc_type == "RemoteError" and value:
+        exc_type, _, value = value.partition(" ")
+        exc_type = exc_type.rstrip(":")
+    return exc_type
+
+
 def lookup(exc):
     """(code or None, status) for an exception, walking its classes; None if unexpected."""
-    if isinstance(exc, RemoteError) and exc.exc_type in TRANSIENT_REMOTE_TYPES:
+    if isinstance(exc, RemoteError) and remote_type(exc) in TRANSIENT_REMOTE_TYPES:
         return UPSTREAM_UNAVAILABLE
     for cls in type(exc).__mro__:
         if cls in STATUS_FOR:

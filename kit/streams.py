@@ -62,8 +62,16 @@ TRANSIENT_ERRORS = (
 )
 
 
+# The same by class name, for clients kit does not import (Elasticsearch's transport errors)
+# and for a service's own wrapper (orders' ServiceUnavailable).
+TRANSIENT_NAMES = frozenset({"ConnectionTimeout", "ConnectionError", "ServiceUnavailable",
+                             "OperationalError"})
+
+
 def is_transient(exc):
-    return isinstance(exc, TRANSIENT_ERRORS)
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
 def stream_settings(config):
@@ -170,9 +178,21 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         while self._running:
             eventlet.sleep(interval)
             try:
+                self._keep_alive(stream, group)
                 start = self._reclaim_once(stream, group, provider, start)
             except redis.RedisError as exc:
                 self._recover(exc, group, [stream])
+
+    def _keep_alive(self, stream, group):
+        """Reset the idle time of the entries this process is still handling (XCLAIM JUSTID
+        leaves the delivery count alone), so another replica only reclaims the entries of a
+        consumer that died or hung, never one that is merely slow. Without it, a loaded machine
+        (handlers slower than claim_idle_ms) had replicas stealing entries from each other until
+        max_deliveries dead-lettered them, though every try was succeeding."""
+        mine = [entry_id for s, entry_id in self._in_flight if s == stream]
+        if mine:
+            self.client.xclaim(stream, group, self.consumer_name, min_idle_time=0,
+                               message_ids=mine, justid=True)
 
     def _reclaim_once(self, stream, group, provider, start):
         reply = self.client.xautoclaim(stream, group, self.consumer_name,
@@ -181,7 +201,7 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         next_start, claimed = _text(reply[0]), reply[1]
         for entry_id, fields in claimed:
             entry_id = _text(entry_id)
-            if entry_id in self._in_flight or fields is None:
+            if (stream, entry_id) in self._in_flight or fields is None:
                 continue
             pending = self.client.xpending_range(stream, group, min=entry_id, max=entry_id,
                                                  count=1)
@@ -213,12 +233,12 @@ class StreamConsumer(SharedExtension, ProviderCollector):
                                       f"bad envelope: {exc!r}")
             return
         event.update(stream=stream, entry_id=entry_id, deliveries=deliveries)
-        self._in_flight.add(entry_id)
+        self._in_flight.add((stream, entry_id))
         provider.handle_entry(stream, entry_id, event,
                               partial(self._on_result, deliveries=deliveries))
 
     def _on_result(self, stream, group, entry_id, exc_info, deliveries=1):
-        self._in_flight.discard(entry_id)
+        self._in_flight.discard((stream, entry_id))
         if exc_info is None:
             try:
                 self.client.xack(stream, group, entry_id)

@@ -47,3 +47,16 @@ def test_any_other_remote_failure_stays_a_502():
     assert answer(remote(KeyError("oops"))) == (502, "upstream_error")
     assert answer(remote(sa.exc.IntegrityError("INSERT", {}, Exception("dup")))) == \
         (502, "upstream_error")
+
+
+def test_a_database_outage_two_services_away_is_a_503():
+    # orders called products, whose database was down: orders passes that RemoteError on
+    inner = remote(real_database_outage())
+    assert answer(remote(inner)) == (503, "upstream_unavailable")
+
+
+def test_a_service_saying_a_dependency_is_unavailable_is_a_503():
+    class ServiceUnavailable(Exception):  # the name orders' own wrapper has
+        pass
+    assert answer(remote(ServiceUnavailable("products.get_variants: failed: OperationalError"))) \
+        == (503, "upstream_unavailable")
