@@ -210,6 +210,17 @@ MATRIX = [
         expect=(401, 200, 422, 200, 200)),
     Row("DELETE", "/api/users/<int:user_id>/block", "/api/users/{a_user}/block",
         expect=(401, 200, 422, 200, 200)),
+    # ---- analytics: the dashboard is staff only; any storefront may send its client events
+    # (staff cells accept what the analytics service answers for these parameters)
+    Row("GET", "/api/analytics/metrics/<name>", "/api/analytics/metrics/orders",
+        expect=(401, 403, 403, (200, 404, 422), (200, 404, 422))),
+    Row("GET", "/api/analytics/series/<name>", "/api/analytics/series/checkout_latency",
+        expect=(401, 403, 403, (200, 404, 422, 503), (200, 404, 422, 503))),
+    Row("GET", "/api/analytics/live", expect=STAFF_ONLY),
+    Row("POST", "/api/analytics/events", expect=((202, 422),) * 5,
+        body={"session_id": "matrix-session-0123456789", "events": []}),
+    # ---- Prometheus text (deploy restricts it to the cluster network; nothing per user in it)
+    Row("GET", "/metrics", expect=PUBLIC),
     # ---- server-sent events: public feeds
     Row("GET", "/sse/product-updates", expect=PUBLIC, stream=True),
     Row("GET", "/sse/price-changes", expect=PUBLIC, stream=True),
