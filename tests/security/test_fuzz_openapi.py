@@ -42,7 +42,7 @@ def fuzz(gateway_url, token, role):
                  "--exclude-path-regex", "^/sse/"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.security.fuzz_hooks",
            "PYTHONPATH": str(ROOT)}
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True,
+    result = subprocess.run(args, cwd=out, env=env, capture_output=True, text=True,
                             timeout=900 if LONG else 240)
     (out / "output.txt").write_text(result.stdout + result.stderr)
     return result
