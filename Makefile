@@ -6,7 +6,8 @@
 #   make status   servers and processes, with health
 #   make down     stop the platform, then the servers that `make up` started
 #   make bench    run every bench/*.py in order
-#   make chaos    the long resilience runs (tests/resilience, AARYA_CHAOS=long) on dedicated servers
+#   make chaos    the long resilience runs (tests/resilience, AARYA_CHAOS=long) on dedicated servers,
+#                 then tests/security with the long fuzzing run
 #   make install  servers installed + .venv, nothing started
 
 SHELL := /bin/bash
@@ -72,5 +73,7 @@ bench: servers venv
 # Kills and server restarts run only on ops/chaos_servers.sh's own servers (:5433/:5673/:6390).
 chaos: servers venv
 	@rc=0; AARYA_CHAOS=long AARYA_ENV=test $(VENV)/bin/pytest -q -s tests/resilience || rc=$$?; \
-	$(PLATFORMCTL) down --env chaos || true; cat var/chaos/figures.txt 2>/dev/null | tail -n 30; \
+	$(PLATFORMCTL) down --env chaos || true; \
+	AARYA_CHAOS=long AARYA_ENV=test $(VENV)/bin/pytest -q tests/security || rc=$$?; \
+	$(PLATFORMCTL) down --env test || true; cat var/chaos/figures.txt 2>/dev/null | tail -n 30; \
 	exit $$rc

@@ -12,16 +12,18 @@ import logging.config
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from gateway import correlation, errors, metrics, ratelimit, realtime, redis_client, rpc
+from gateway import correlation, errors, guards, metrics, ratelimit, realtime, redis_client, rpc
 from gateway.openapi import bp as openapi_bp
 from gateway import catalog_cache, product_views
 from gateway.routes import ALL_BLUEPRINTS
+from kit import secret_guard
 from kit.config import load_config
 
 
 def create_app(env=None, config=None):
     """`env` picks config/<env>.yaml (default $AARYA_ENV, else dev); tests may pass `config`."""
     config = config if config is not None else load_config(env)
+    secret_guard.check(config)  # a production config refuses default or empty secrets
     if config.get("LOGGING"):
         logging.config.dictConfig(config["LOGGING"])
 
@@ -35,6 +37,7 @@ def create_app(env=None, config=None):
     metrics.init_app(app)  # RED per route, the request log line, /metrics
     ratelimit.init_app(app)
     errors.init_app(app)
+    guards.init_app(app)
     rpc.init_app(app, config)
     redis_client.init_app(app, config)
     realtime.init_app(app, config)  # /ws, /sse; its tail starts in the worker (gunicorn_conf)

@@ -56,6 +56,19 @@ STATUS_FOR = {
     MalformedRequest: UPSTREAM_ERROR,
 }
 
+# A service's own dependency was unreachable (its database down or restarting, its pool
+# exhausted): nameko sends such errors as RemoteError with only the class name. They are
+# outages worth a retry, not bugs: 503 like the gateway's own broker or Redis trouble.
+TRANSIENT_REMOTE_TYPES = frozenset({
+    "OperationalError",      # sqlalchemy/psycopg2: connection refused or lost, server shutting down
+    "InterfaceError",        # psycopg2: the connection was already closed
+    "DisconnectionError",    # sqlalchemy pool: pre-ping found the connection dead
+    "TimeoutError",          # sqlalchemy pool exhausted, or a socket timeout
+    "ConnectionError", "ConnectionRefusedError", "ConnectionResetError",
+    "BrokenPipeError",
+    "ServiceUnavailable",    # orders: a service it called was unreachable
+})
+
 UPSTREAM_MESSAGES = {
     503: "A backing service is unavailable; please retry shortly.",
     502: "A backing service failed to handle the request.",
@@ -77,8 +90,20 @@ def json_error(status, code, message="", details=None, headers=None):
     return response
 
 
+def remote_type(exc):
+    """The class name of the error at the far end: a service that called another passes that
+    one's RemoteError on, as `RemoteError` with the inner type first in its value."""
+    exc_type, value = exc.exc_type, str(exc.value or "")
+    while exc_type == "RemoteError" and value:
+        exc_type, _, value = value.partition(" ")
+        exc_type = exc_type.rstrip(":")
+    return exc_type
+
+
 def lookup(exc):
     """(code or None, status) for an exception, walking its classes; None if unexpected."""
+    if isinstance(exc, RemoteError) and remote_type(exc) in TRANSIENT_REMOTE_TYPES:
+        return UPSTREAM_UNAVAILABLE
     for cls in type(exc).__mro__:
         if cls in STATUS_FOR:
             return STATUS_FOR[cls]

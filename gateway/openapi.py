@@ -50,6 +50,8 @@ def operation(summary, tag, ok_status, ok_schema, *error_statuses, body=None, au
         op["responses"].update(errors("400", "413", "422"))
     if params:
         op["parameters"] = list(params)
+        # every path and query parameter is checked by the service: a bad one is a 422
+        op["responses"].update(errors("422"))
     if tag != "health":
         op["responses"].update(errors("502", "503"))
     return op
@@ -274,6 +276,14 @@ def with_cart_session(op):
                        "`aarya_cart`); send it back to keep the same cart.",
         "schema": {"type": "string"}}}
     return optional_auth(op)
+
+
+def also_ok_200(op):
+    """An idempotent create: 201 the first time, 200 with the same body on a repeat."""
+    first = next(iter(op["responses"].values()))
+    op["responses"]["200"] = {"description": "Already done: the existing one",
+                              "content": first["content"]}
+    return op
 
 
 def _id_param(name):
@@ -660,10 +670,10 @@ PATHS.update({
                            ref("Preferences"), body="PreferencesChanges"),
     },
     "/api/products/{product_id}/variants/{variant_id}/back-in-stock": {
-        "post": operation("Tell me when a variant is back in stock", "notifications", "201",
+        "post": also_ok_200(operation("Tell me when a variant is back in stock", "notifications", "201",
                           ref("BackInStockRequest"), "404",
                           params=[PRODUCT_ID, VARIANT_ID],
-                          ok_description="Asked (200 with created false if already asked)"),
+                          ok_description="Asked (200 with created false if already asked)")),
         "delete": operation("Stop waiting for a variant", "notifications", "200",
                             ref("BackInStockCancelled"), "404", params=[PRODUCT_ID, VARIANT_ID]),
     },

@@ -21,11 +21,46 @@ def json_object():
         raise RequestEntityTooLarge()
     try:
         body = json.loads(raw)
+    except RecursionError:
+        raise too_deep()
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("malformed_json", "The request body is not valid JSON.")
     if not isinstance(body, dict):
         raise BadRequest("json_object_required", "The request body must be a JSON object.")
+    check_json_shape(body)
     return body
+
+
+MAX_JSON_DEPTH = 32  # our deepest real body (an order: address, card) is 3 levels
+
+
+def too_deep():
+    return BadRequest("json_too_deep", f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.",
+                      {"max_depth": MAX_JSON_DEPTH})
+
+
+def check_json_shape(body):
+    """400 `json_too_deep` past MAX_JSON_DEPTH; 422 for a NUL character in any key or string
+    (PostgreSQL cannot store one: it would fail deep in a service instead of here)."""
+    stack = [(body, 1, "")]
+    while stack:
+        value, depth, path = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise too_deep()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if "\x00" in key:
+                    raise nul_refused(path or key)
+                stack.append((item, depth + 1, f"{path}.{key}" if path else key))
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1, f"{path}[{i}]") for i, item in enumerate(value))
+        elif isinstance(value, str) and "\x00" in value:
+            raise nul_refused(path or "body")
+
+
+def nul_refused(field):
+    return ValidationFailed("validation_failed", "Some fields are invalid.",
+                            {"fields": {field: ["NUL characters are not allowed."]}})
 
 
 def require_fields(body, **types):

@@ -12,12 +12,14 @@ from nameko.web.handlers import http
 
 from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
 from kit.metrics import CONTENT_TYPE, ENTRYPOINT_SECONDS, WorkerMetrics  # noqa: F401
+from kit.secret_guard import SecretGuard
 
 
 class SideDoor:
     """Mixin for service classes: health and metrics endpoints plus worker timing."""
 
     worker_metrics = WorkerMetrics()
+    secret_guard = SecretGuard()  # a production config refuses weak secrets
 
     @http("GET", "/health")
     def health(self, request):

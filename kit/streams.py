@@ -11,6 +11,11 @@ Delivery contract (at least once; handlers must be idempotent by event["id"]):
   by a dead replica) and runs them again; once an entry has been delivered more than
   `max_deliveries` times it is copied to the `dead_letter` stream and XACKed, atomically,
   so it lands there once and the group moves on.
+- A failure that is an outage, not a bad entry (the handler's database, broker or Redis
+  unreachable: `is_transient`), gives its delivery back (XCLAIM … RETRYCOUNT), so it is retried
+  every `claim_idle_ms` for as long as the outage lasts and never dead-lettered for it. Without
+  this a 10 s PostgreSQL restart burned every entry's `max_deliveries` in ~2 s and sent each one
+  to dead_letter: events missing from the audit log after the restart story.
 """
 import json
 import logging
@@ -18,12 +23,17 @@ import os
 import socket
 from functools import partial
 
+import amqp.exceptions
 import eventlet
+import kombu.exceptions
 import redis
+import sqlalchemy.exc
+from nameko.exceptions import RpcTimeout, UnknownService
 from nameko.extensions import Entrypoint, ProviderCollector, SharedExtension
 from prometheus_client import Counter
 
 from kit.envelope import BadEnvelope, from_stream_fields
+from kit.errors import Unavailable
 from kit.topology import DEAD_LETTER_STREAM
 
 log = logging.getLogger(__name__)
@@ -39,6 +49,29 @@ if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 1 then
 end
 return false
 """
+
+
+# What a handler raises when something it depends on is down, not when the entry is bad.
+TRANSIENT_ERRORS = (
+    sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.DisconnectionError, sqlalchemy.exc.TimeoutError,
+    redis.ConnectionError, redis.TimeoutError,
+    kombu.exceptions.OperationalError, amqp.exceptions.ConnectionError,
+    RpcTimeout, UnknownService, Unavailable,
+    ConnectionError, TimeoutError,
+)
+
+
+# The same by class name, for clients kit does not import (Elasticsearch's transport errors)
+# and for a service's own wrapper (orders' ServiceUnavailable).
+TRANSIENT_NAMES = frozenset({"ConnectionTimeout", "ConnectionError", "ServiceUnavailable",
+                             "OperationalError"})
+
+
+def is_transient(exc):
+    if isinstance(exc, TRANSIENT_ERRORS):
+        return True
+    return any(cls.__name__ in TRANSIENT_NAMES for cls in type(exc).__mro__)
 
 
 def stream_settings(config):
@@ -145,9 +178,21 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         while self._running:
             eventlet.sleep(interval)
             try:
+                self._keep_alive(stream, group)
                 start = self._reclaim_once(stream, group, provider, start)
             except redis.RedisError as exc:
                 self._recover(exc, group, [stream])
+
+    def _keep_alive(self, stream, group):
+        """Reset the idle time of the entries this process is still handling (XCLAIM JUSTID
+        leaves the delivery count alone), so another replica only reclaims the entries of a
+        consumer that died or hung, never one that is merely slow. Without it, a loaded machine
+        (handlers slower than claim_idle_ms) had replicas stealing entries from each other until
+        max_deliveries dead-lettered them, though every try was succeeding."""
+        mine = [entry_id for s, entry_id in self._in_flight if s == stream]
+        if mine:
+            self.client.xclaim(stream, group, self.consumer_name, min_idle_time=0,
+                               message_ids=mine, justid=True)
 
     def _reclaim_once(self, stream, group, provider, start):
         reply = self.client.xautoclaim(stream, group, self.consumer_name,
@@ -156,7 +201,7 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         next_start, claimed = _text(reply[0]), reply[1]
         for entry_id, fields in claimed:
             entry_id = _text(entry_id)
-            if entry_id in self._in_flight or fields is None:
+            if (stream, entry_id) in self._in_flight or fields is None:
                 continue
             pending = self.client.xpending_range(stream, group, min=entry_id, max=entry_id,
                                                  count=1)
@@ -188,19 +233,33 @@ class StreamConsumer(SharedExtension, ProviderCollector):
                                       f"bad envelope: {exc!r}")
             return
         event.update(stream=stream, entry_id=entry_id, deliveries=deliveries)
-        self._in_flight.add(entry_id)
-        provider.handle_entry(stream, entry_id, event, self._on_result)
+        self._in_flight.add((stream, entry_id))
+        provider.handle_entry(stream, entry_id, event,
+                              partial(self._on_result, deliveries=deliveries))
 
-    def _on_result(self, stream, group, entry_id, exc_info):
-        self._in_flight.discard(entry_id)
+    def _on_result(self, stream, group, entry_id, exc_info, deliveries=1):
+        self._in_flight.discard((stream, entry_id))
         if exc_info is None:
             try:
                 self.client.xack(stream, group, entry_id)
             except redis.RedisError as exc:  # stays pending; reclaimed and re-run (idempotent)
                 log.warning("XACK %s %s failed: %r", stream, entry_id, exc)
             STREAM_HANDLED.labels(stream, group, "ok").inc()
+        elif is_transient(exc_info[1]):
+            self._give_delivery_back(stream, group, entry_id, deliveries)
+            STREAM_HANDLED.labels(stream, group, "transient").inc()
         else:
             STREAM_HANDLED.labels(stream, group, "error").inc()
+
+    def _give_delivery_back(self, stream, group, entry_id, deliveries):
+        """An outage is not the entry's fault: set its delivery count back to what it was
+        before this try. It stays pending here and is reclaimed after claim_idle_ms."""
+        try:
+            self.client.xclaim(stream, group, self.consumer_name, min_idle_time=0,
+                               message_ids=[entry_id], retrycount=max(0, deliveries - 1),
+                               justid=True)
+        except redis.RedisError as exc:  # Redis is the outage: the count did not move either
+            log.warning("XCLAIM RETRYCOUNT %s %s failed: %r", stream, entry_id, exc)
 
 
 class StreamHandler(Entrypoint):

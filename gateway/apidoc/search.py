@@ -199,7 +199,7 @@ PATHS = {
         params=[Q, LIMIT, CURSOR])},
     "/api/search/orders": {"get": operation(
         "Search orders (staff; a shopper sees only their own)", "search", "200",
-        ref("OrderSearchResults"), "422",
+        ref("OrderSearchResults"), "403", "422",
         params=[OPTIONAL_Q, _query("status", {"type": "string"}),
                 _query("user_id", {"type": "integer", "minimum": 1},
                        "Staff only; a shopper's search is always limited to their own."),

@@ -55,6 +55,12 @@ def _operation_id(summary):
     return words[0].lower() + "".join(w.capitalize() for w in words[1:])
 
 
+# One event of the stream, as a client's EventSource parses it (`data` is JSON text).
+SSE_EVENT = {"type": "object", "properties": {
+    "id": {"type": "string"}, "event": {"type": "string"}, "data": {"type": "string"},
+    "retry": {"type": "integer"}}}
+
+
 def sse(summary, what):
     return {"get": {
         "summary": summary, "tags": ["realtime"], "operationId": _operation_id(summary),
@@ -67,7 +73,7 @@ def sse(summary, what):
         "parameters": [LAST_EVENT_ID_HEADER, LAST_EVENT_ID_QUERY],
         "responses": {
             "200": {"description": "An endless text/event-stream.",
-                    "content": {"text/event-stream": {"schema": {"type": "string"},
+                    "content": {"text/event-stream": {"schema": SSE_EVENT,
                                                       "example": SSE_EXAMPLE}}},
             "429": _error("429"), "500": _error("500"), "503": _error("503"),
         },

@@ -159,7 +159,8 @@ class CreateOrderSchema(Strict):
 
     @validates("items")
     def _each_variant_once(self, value, **_):
-        ids = [line["variant_id"] for line in value]
+        # a line whose variant_id was itself invalid arrives without it (reported on its own)
+        ids = [line["variant_id"] for line in value if "variant_id" in line]
         if len(ids) != len(set(ids)):
             raise ValidationError("Each variant may appear once; add the quantities up.")
 

@@ -11,19 +11,23 @@ import pytest
 
 from kit.config import ROOT
 from kit.envelope import make_envelope, to_stream_fields
-from tests.support.flaky_service import GROUP, STREAM
+from tests.support.flaky_service import GROUP, OUTAGE_ATTEMPTS, SLOW_S, STREAM
 from tests.support.harness import TEST_ENV, wait_for
+
+
+def start_flaky():
+    env = dict(os.environ, AARYA_ENV=TEST_ENV)
+    return subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
+         f"config/{TEST_ENV}.yaml", "tests.support.flaky_service"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
 
 
 @pytest.fixture
 def flaky_service(config, redis_db):
     redis_db.delete(STREAM)
-    env = dict(os.environ, AARYA_ENV=TEST_ENV)
-    proc = subprocess.Popen(
-        [os.path.join(os.path.dirname(sys.executable), "nameko"), "run", "--config",
-         f"config/{TEST_ENV}.yaml", "tests.support.flaky_service"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+    proc = start_flaky()
     # The group starts at id 0, so entries added once it exists are all delivered.
     wait_for(lambda: any(g["name"] == GROUP for g in _groups(redis_db)), timeout=30,
              message="flaky service created its group")
@@ -66,6 +70,46 @@ def test_a_handler_failing_three_times_dead_letters_once_and_the_group_moves_on(
     assert int(redis_db.get(f"flaky:attempts:{failing_id}")) == config["STREAMS"]["max_deliveries"]
     assert redis_db.sismember("flaky:done", ok_id)
     assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
+
+
+def test_an_outage_longer_than_max_deliveries_is_retried_until_it_ends_never_dead_lettered(
+        flaky_service, config, redis_db):
+    """The audit-log gap after a PostgreSQL restart: an unreachable database is not the
+    entry's fault, so those tries do not count against max_deliveries."""
+    assert OUTAGE_ATTEMPTS > config["STREAMS"]["max_deliveries"]
+    event_id, entry_id = publish(redis_db, "test.outage")
+    wait_for(lambda: redis_db.sismember("flaky:done", event_id), timeout=30,
+             message="the entry handled once the outage is over")
+    assert int(redis_db.get(f"flaky:attempts:{event_id}")) == OUTAGE_ATTEMPTS + 1
+    assert dead_letters_for(redis_db, entry_id) == []
+    assert redis_db.xpending(STREAM, GROUP)["pending"] == 0
+
+
+def test_a_slow_handler_keeps_its_entry_another_replica_never_steals_it(
+        flaky_service, config, redis_db):
+    """Replicas on a loaded machine: a handler slower than claim_idle_ms is alive, so its entry
+    is neither reclaimed by the other replica nor re-counted by its own reclaim loop (each
+    XAUTOCLAIM round added a delivery while it ran; one steal then found it past max_deliveries
+    and dead-lettered it unrun: the restart story's audit-log gap on a loaded machine)."""
+    assert SLOW_S * 1000 > 3 * config["STREAMS"]["claim_idle_ms"]
+    second = start_flaky()
+    try:
+        def both_reading():  # a consumer shows up in the group once it has read an entry
+            publish(redis_db, "test.ok")
+            return len(redis_db.xinfo_consumers(STREAM, GROUP)) >= 2
+        wait_for(both_reading, timeout=90, interval=0.5, message="two consumers in the group")
+        event_id, entry_id = publish(redis_db, "test.slow")
+        time.sleep(SLOW_S * 0.7)  # while it is being handled: still its first delivery
+        pending = redis_db.xpending_range(STREAM, GROUP, min=entry_id, max=entry_id, count=1)
+        assert pending and pending[0]["times_delivered"] == 1, pending
+        wait_for(lambda: redis_db.sismember("flaky:done", event_id), timeout=30,
+                 message="the slow entry handled")
+        time.sleep(1)
+        assert int(redis_db.get(f"flaky:attempts:{event_id}")) == 1
+        assert dead_letters_for(redis_db, entry_id) == []
+    finally:
+        os.killpg(second.pid, signal.SIGTERM)
+        second.wait(timeout=15)
 
 
 def test_an_entry_with_a_bad_envelope_goes_to_dead_letter_without_running(

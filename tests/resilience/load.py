@@ -163,10 +163,11 @@ class Load:
 
     @staticmethod
     def wrong(samples, hang_s=HANG_S):
-        """What a fault must never produce: a 500-class answer other than 502/503, a non-JSON
-        error, or (if hang_s) a request hanging beyond the gateway's timeout."""
+        """What a fault must never produce: a 500-class answer other than 503 (an outage is
+        503 upstream_unavailable, never 502 or 500), a non-JSON error, or (if hang_s) a request
+        hanging beyond the gateway's timeout."""
         return [s for s in samples
-                if (s.status >= 500 and s.status not in (502, 503))
+                if (s.status >= 500 and s.status != 503)
                 or (s.status >= 400 and not s.json_error)
                 or (hang_s and s.elapsed > hang_s)]
 

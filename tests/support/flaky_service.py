@@ -2,12 +2,20 @@
 
 It consumes `flaky_events` as `flaky_consumer`, counts every attempt in Redis, and raises for
 events of type `test.fail`, so a test can watch the kit's retry and dead-letter path for real.
+Events of type `test.outage` meet a database that is down (a real psycopg2 connection refused
+on a port nobody listens on) for their first OUTAGE_ATTEMPTS tries, then go through. Events of type `test.slow` take SLOW_S to handle.
 """
+import eventlet
+import sqlalchemy as sa
+
 from kit.redis_client import Redis
 from kit.streams import stream_handler
 
 STREAM = "flaky_events"
 GROUP = "flaky_consumer"
+SLOW_S = 3            # six times the test env's claim_idle_ms
+OUTAGE_ATTEMPTS = 6   # twice the test env's max_deliveries
+DOWN_DATABASE = "postgresql+psycopg2://nobody@127.0.0.1:9/down"
 
 
 class FlakyService:
@@ -17,7 +25,15 @@ class FlakyService:
 
     @stream_handler(STREAM, group=GROUP)
     def handle(self, event):
-        self.redis.incr(f"flaky:attempts:{event['id']}")
+        attempts = self.redis.incr(f"flaky:attempts:{event['id']}")
+        if event["type"] == "test.outage" and attempts <= OUTAGE_ATTEMPTS:
+            engine = sa.create_engine(DOWN_DATABASE, connect_args={"connect_timeout": 2})
+            try:
+                engine.connect()  # raises sqlalchemy.exc.OperationalError
+            finally:
+                engine.dispose()
+        if event["type"] == "test.slow":
+            eventlet.sleep(SLOW_S)  # slower than claim_idle_ms, but alive
         if event["type"] == "test.fail":
             raise RuntimeError("failing on purpose")
         self.redis.sadd("flaky:done", event["id"])
