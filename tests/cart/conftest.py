@@ -8,9 +8,9 @@ import secrets
 import uuid
 
 import pytest
-import sqlalchemy as sa
 
 from services.cart.carts import guest_hash
+from tests.support.catalog import own_brand_and_category
 from tests.support.harness import events_of_type, stream_events
 
 STAFF = {"user_id": 1, "role": "admin"}
@@ -53,16 +53,7 @@ class Catalog:
 
 @pytest.fixture(scope="session")
 def catalog(config, platform, rpc):
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Aarya Basics {tag}", "s": f"aarya-basics-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Kurtas {tag}", "s": f"kurtas-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Aarya Basics", "Kurtas")
     return Catalog(rpc, brand_id, category_id)
 
 

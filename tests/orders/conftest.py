@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from services.users.create_admin import create_admin
 from tests.orders.helpers import Catalog, People, Person
+from tests.support.catalog import own_brand_and_category
 
 
 def _engine(config, service):
@@ -41,16 +42,7 @@ def shop(platform, gateway_url):
 
 @pytest.fixture(scope="session")
 def catalog(config, platform, rpc):
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Aarya Studio {tag}", "s": f"aarya-studio-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Kurtas {tag}", "s": f"kurtas-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Aarya Studio", "Kurtas")
     return Catalog(rpc, brand_id, category_id)
 
 

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 
 import pytest
 import requests
@@ -18,6 +17,7 @@ import sqlalchemy as sa
 from kit.config import ROOT
 from tests.orders.helpers import Catalog, People
 from tests.support import harness
+from tests.support.catalog import own_brand_and_category
 
 TRAIN_ARGS = ("--no-tune", "--quiet")
 
@@ -57,16 +57,7 @@ def people(config, gateway_url):
 @pytest.fixture(scope="session")
 def own_catalog(config, platform, rpc):
     """A brand and category of our own, products created through the products service."""
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Recwell {tag}", "s": f"recwell-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Kurtas {tag}", "s": f"kurtas-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Recwell", "Kurtas")
     return Catalog(rpc, brand_id, category_id)
 
 

@@ -5,17 +5,16 @@ command `make up` runs, shoppers who check out through the gateway, and Elastics
 import os
 import subprocess
 import sys
-import uuid
 
 import pytest
 import requests
-import sqlalchemy as sa
 from elasticsearch import Elasticsearch
 
 from kit.config import ROOT
 from services.search.settings import SearchSettings
 from tests.orders.helpers import Catalog, People
 from tests.support import harness
+from tests.support.catalog import own_brand_and_category
 
 
 def reindex(*kinds):
@@ -60,16 +59,7 @@ def people(config, gateway_url):
 @pytest.fixture(scope="session")
 def catalog(config, platform, rpc):
     """A brand and category of our own, products created through the products service."""
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Searchwell {tag}", "s": f"searchwell-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Kurtas {tag}", "s": f"kurtas-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Searchwell", "Kurtas")
     return Catalog(rpc, brand_id, category_id)
 
 

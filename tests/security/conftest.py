@@ -14,6 +14,7 @@ from tests.orders.helpers import (
     Catalog, card, new_client_ip, new_key, order_body, session_from,
 )
 from tests.support.harness import wait_for
+from tests.support.catalog import own_brand_and_category
 
 ROLES = ("anonymous", "shopper_b", "shopper_a", "support", "admin")
 
@@ -83,16 +84,7 @@ def _claims(config, token):
 
 @pytest.fixture(scope="session")
 def security_catalog(platform, config, rpc):
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Matrix Studio {tag}", "s": f"matrix-studio-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Matrix {tag}", "s": f"matrix-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Matrix Studio", "Matrix")
     return Catalog(rpc, brand_id, category_id)
 
 

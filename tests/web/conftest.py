@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from kit.config import ROOT
 from services.users.create_admin import create_admin
 from tests.orders.helpers import Catalog
+from tests.support.catalog import own_brand_and_category
 
 CHROMIUM = os.environ.get("AARYA_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1280, "height": 900}
@@ -107,16 +107,7 @@ def artifacts():
 @pytest.fixture(scope="session")
 def catalog(config, platform, rpc):
     """A brand and category of this run; `catalog.variants(3, 1)` makes a product (see helpers)."""
-    engine = sa.create_engine(config["DB_URIS"]["products"])
-    tag = uuid.uuid4().hex[:8]
-    with engine.begin() as conn:
-        brand_id = conn.execute(sa.text(
-            "INSERT INTO brands (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Aarya Studio {tag}", "s": f"aarya-studio-{tag}"}).scalar()
-        category_id = conn.execute(sa.text(
-            "INSERT INTO categories (name, slug) VALUES (:n, :s) RETURNING id"),
-            {"n": f"Kurtas {tag}", "s": f"kurtas-{tag}"}).scalar()
-    engine.dispose()
+    brand_id, category_id = own_brand_and_category(config, "Aarya Studio", "Kurtas")
     return WebCatalog(rpc, brand_id, category_id)
 
 
