@@ -30,7 +30,7 @@ event_log = logging.getLogger("bridge.events")
 
 CONNECTION_NAME = "aarya-bridge"  # names the AMQP connection and the Redis client
 BACKOFF_START_S = 0.25
-BACKOFF_MAX_S = 10.0
+BACKOFF_MAX_S = 3.0
 READ_AHEAD_BYTES = 16384
 
 

@@ -133,9 +133,9 @@ def test_dropped_redis_connections_lose_and_duplicate_nothing(bridge, streams, s
 def test_each_reconnect_after_a_working_session_starts_the_backoff_over(
         bridge, streams, management):
     """Five drops in a row, each after the bridge was consuming again: the fifth reconnect is as
-    quick as the first. The backoff (0.25 s doubling to 10 s) used to reset only when a session
+    quick as the first. The backoff (0.25 s doubling to 3 s) used to reset only when a session
     returned, which a session never does, so the fifth waited 4 s, and after one long outage
-    every later reconnect waited the 10 s cap."""
+    every later reconnect waited the cap."""
     base, auth, vhost = management
     waits, dropped_names = [], set()
     for _ in range(5):
