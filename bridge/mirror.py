@@ -30,7 +30,7 @@ event_log = logging.getLogger("bridge.events")
 
 CONNECTION_NAME = "aarya-bridge"  # names the AMQP connection and the Redis client
 BACKOFF_START_S = 0.25
-BACKOFF_MAX_S = 10.0
+BACKOFF_MAX_S = 3.0
 READ_AHEAD_BYTES = 16384
 
 
@@ -67,10 +67,16 @@ class Mirror:
     def run(self):
         backoff = BACKOFF_START_S
         while not self.stopping:
+            self._consuming = False
             try:
                 self._session()
                 backoff = BACKOFF_START_S
             except Exception as exc:  # a daemon: any failure ends the session, never the process
+                if self._consuming:
+                    # A session that got as far as consuming ends only by failing: start the
+                    # backoff over, or one long outage (RabbitMQ down 2 min) left every later
+                    # reconnect waiting BACKOFF_MAX_S (Redis back, bridge idle 10 s more).
+                    backoff = BACKOFF_START_S
                 self.state.last_error = f"{type(exc).__name__}: {exc}"
                 self._set_amqp(False)
                 if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
@@ -107,6 +113,7 @@ class Mirror:
             # kombu Message per delivery, which is measurable at ~10k msg/s.
             channel.basic_consume(self.settings.queue, callback=self._on_message)
             self._set_amqp(True)
+            self._consuming = True
             self.state.last_error = None
             log.info("consuming %s (prefetch %d, batch ≤ %d)", self.settings.queue,
                      self.settings.prefetch, self.settings.flush_batch)

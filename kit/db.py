@@ -11,6 +11,7 @@ psycogreen makes psycopg2 yield to other green threads while it waits on the ser
 slow query never stalls the process (nameko's monkey patching does much the same; patching
 twice is harmless and keeps `nameko shell` and scripts honest too).
 """
+import logging
 import time
 from contextlib import contextmanager
 
@@ -20,6 +21,8 @@ from sqlalchemy import create_engine, event, exc, text
 from sqlalchemy.orm import sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
+
+log = logging.getLogger(__name__)
 
 
 def database_uri(config, service_name):
@@ -90,9 +93,11 @@ class WorkerDatabase:
             yield session
             session.commit()
         except BaseException:
-            session.rollback()
+            # The rollback of a connection the server killed fails too: keep the first error
+            # (the one the caller maps to 503), not the rollback's.
+            _discard(session)
             raise
-        finally:
+        else:
             session.close()
 
     def ping(self):
@@ -101,9 +106,25 @@ class WorkerDatabase:
         return True
 
     def close(self):
+        """Called from worker_teardown, where nameko lets no exception through: one raised
+        there kills the whole container (a PostgreSQL restart took orders down for good when
+        closing a session rolled back on a connection the server had terminated)."""
         if self._session is not None:
-            self._session.close()
-            self._session = None
+            session, self._session = self._session, None
+            _discard(session)
+
+
+def _discard(session):
+    """Close a session whatever state its connection is in; a dead one is invalidated, so
+    the pool never hands it out again."""
+    try:
+        session.close()
+    except Exception as error:
+        log.warning("closing a database session failed (%r): invalidating it", error)
+        try:
+            session.invalidate()
+        except Exception:  # nothing left to release
+            pass
 
 
 class Database(DependencyProvider):

@@ -11,6 +11,7 @@ import json
 from nameko.web.handlers import http
 
 from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
+from kit import broker_reconnect  # noqa: F401  (consumers back within 3 s of the broker)
 from kit.metrics import CONTENT_TYPE, ENTRYPOINT_SECONDS, WorkerMetrics  # noqa: F401
 from kit.secret_guard import SecretGuard
 

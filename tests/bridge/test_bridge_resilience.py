@@ -128,3 +128,30 @@ def test_dropped_redis_connections_lose_and_duplicate_nothing(bridge, streams, s
                      what="all 1,000 entries")
     time.sleep(0.5)
     publisher.assert_each_event_exactly_once(streams)
+
+
+def test_each_reconnect_after_a_working_session_starts_the_backoff_over(
+        bridge, streams, management):
+    """Five drops in a row, each after the bridge was consuming again: the fifth reconnect is as
+    quick as the first. The backoff (0.25 s doubling to 3 s) used to reset only when a session
+    returned, which a session never does, so the fifth waited 4 s, and after one long outage
+    every later reconnect waited the cap."""
+    base, auth, vhost = management
+    waits, dropped_names = [], set()
+    for _ in range(5):
+        # The management API may still list a connection it already closed: wait for a new one.
+        names = streams.wait_for(
+            lambda: [n for n in _bridge_connections(base, auth, vhost) if n not in dropped_names],
+            timeout=30, what="the bridge's new connection in the management API")
+        reconnects = bridge.metric("bridge_reconnects_total")
+        for name in names:
+            requests.delete(f"{base}/connections/{quote(name, safe='')}", auth=auth, timeout=5,
+                            headers={"X-Reason": "test: bridge backoff"}).raise_for_status()
+            dropped_names.add(name)
+        dropped = time.monotonic()
+        streams.wait_for(lambda: bridge.metric("bridge_reconnects_total") > reconnects
+                         and bridge.health()[1]["amqp"], timeout=30,
+                         what="the bridge consuming again")
+        waits.append(time.monotonic() - dropped)
+    # Without the reset the waits double: 0.25, 0.5, 1, 2, 4 s (+ the time to notice).
+    assert waits[-1] < 2.5, f"reconnects took {[round(w, 2) for w in waits]} s"
