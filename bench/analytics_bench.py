@@ -10,6 +10,8 @@ what it started); other processes in the same env skew the figures: run it alone
     exchange (as its outbox would); bridge rate = N / (last stream entry - first publish), by
     Redis's entry-id clock; consumer rate = N / (when analytics_db has claimed all N - first
     publish). Both from the same events in the same run, so the ratio is what counts.
+    Then the consumer alone: N more XADDed straight into cart_events (no broker, no bridge);
+    rate = N / (all claimed - first XADD). `--skip-dashboard` stops after (a).
 (b) dashboard queries over 30 days of generated history: 30 days of rollups (sales per day
     and hour, 500 products' daily boards, funnel counts) written straight into analytics_db and
     30 days of one-minute sales points into InfluxDB, then each staff metric for the 30-day
@@ -52,13 +54,43 @@ def pct(values, q):
     return values[min(len(values) - 1, int(round(q / 100 * (len(values) - 1))))]
 
 
-def consumer_vs_bridge(config, engine, rdb, count):
+def bench_envelopes(count):
     run = uuid.uuid4().hex[:8]
-    envelopes = [make_envelope("cart.item_added", "cart", {
+    return [make_envelope("cart.item_added", "cart", {
         "cart_id": f"bench:{run}:{n}", "user_id": None, "variant_id": 1,
         "product_id": BENCH_PRODUCT_BASE + n % 500, "sku": "BENCH", "unit_price": 100,
         "currency": "INR", "quantity": 1, "line_quantity": 1}, correlation_id=f"bench-{run}")
         for n in range(count)]
+
+
+def wait_claimed(engine, ids, started):
+    with engine.connect() as conn:
+        while time.time() - started < 600:
+            done = conn.scalar(sa.text(
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY(CAST(:ids AS uuid[]))"),
+                {"ids": ids})
+            if done >= len(ids):
+                break
+            time.sleep(0.1)
+    return time.time()
+
+
+def consumer_alone(engine, rdb, count):
+    from kit.envelope import to_stream_fields
+    envelopes = bench_envelopes(count)
+    started = time.time()
+    for n in range(0, count, 500):
+        pipe = rdb.pipeline(transaction=False)
+        for envelope in envelopes[n:n + 500]:
+            pipe.xadd("cart_events", to_stream_fields(envelope))
+        pipe.execute()
+    consumed = wait_claimed(engine, [e["id"] for e in envelopes], started)
+    print(f"    consumer alone       {count / max(consumed - started, 1e-6):8.0f} events/s  "
+          f"({count} XADDed straight to cart_events → all claimed)")
+
+
+def consumer_vs_bridge(config, engine, rdb, count):
+    envelopes = bench_envelopes(count)
     ids = [e["id"] for e in envelopes]
     with engine.connect() as conn:
         claimed_before = conn.scalar(sa.text("SELECT count(*) FROM processed_events"))
@@ -74,15 +106,7 @@ def consumer_vs_bridge(config, engine, rdb, count):
         time.sleep(0.05)
     last_entry = rdb.xrevrange("cart_events", count=1)[0][0]
     bridged = int(last_entry.split("-")[0]) / 1000.0
-    with engine.connect() as conn:
-        while time.time() - started < 600:
-            done = conn.scalar(sa.text(
-                "SELECT count(*) FROM processed_events WHERE event_id = ANY(CAST(:ids AS uuid[]))"),
-                {"ids": ids})
-            if done >= count:
-                break
-            time.sleep(0.1)
-    consumed = time.time()
+    consumed = wait_claimed(engine, ids, started)
     print(f"(a) {count} cart.item_added: published in {published - started:.2f}s")
     bridge_rate = count / max(bridged - started, 1e-6)
     consumer_rate = count / max(consumed - started, 1e-6)
@@ -174,6 +198,7 @@ def main():
     parser.add_argument("--env", default=os.environ.get("AARYA_TEST_ENV", "test"))
     parser.add_argument("--count", type=int, default=5000)
     parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--skip-dashboard", action="store_true", help="only (a)")
     args = parser.parse_args()
     if args.env == "dev":
         sys.exit("run it in a test env: it writes generated rows")
@@ -197,8 +222,10 @@ def run(config, args):
     print(f"analytics bench, env {args.env}, load average {os.getloadavg()[0]:.1f} "
           f"on {os.cpu_count()} cores")
     consumer_vs_bridge(config, engine, rdb, args.count)
-    generate_history(config, engine)
-    dashboard_queries(config, args.queries)
+    consumer_alone(engine, rdb, args.count)
+    if not args.skip_dashboard:
+        generate_history(config, engine)
+        dashboard_queries(config, args.queries)
     engine.dispose()
 
 

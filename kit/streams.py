@@ -16,6 +16,15 @@ Delivery contract (at least once; handlers must be idempotent by event["id"]):
   every `claim_idle_ms` for as long as the outage lasts and never dead-lettered for it. Without
   this a 10 s PostgreSQL restart burned every entry's `max_deliveries` in ~2 s and sent each one
   to dead_letter: events missing from the audit log after the restart story.
+
+Batches: `@stream_handler(..., batch=200)` hands the handler a LIST of events (up to 200 new
+entries of one read, across its streams) so it can apply them in one transaction; all are
+XACKed together on success. The contract stays per entry: a batch that fails on an outage gives
+every entry's delivery back; one that fails otherwise is run again one entry at a time (each as
+a list of one, same delivery), so a poison entry fails alone and takes the usual retry and
+dead-letter path while its neighbours are acknowledged. Reclaimed entries always run one by one.
+Without batches the analytics consumer spent a transaction (~67 ms on a loaded machine) per
+event: 14 events/s against the bridge's 498 (issue 9).
 """
 import json
 import logging
@@ -147,18 +156,28 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         self._running = False
 
     def _read_loop(self, group, streams):
+        count = max([self.settings["batch"]] + [p.batch or 0 for p in streams.values()])
         while self._running:
             try:
                 replies = self.client.xreadgroup(
                     group, self.consumer_name, {s: ">" for s in streams},
-                    count=self.settings["batch"], block=self.settings["block_ms"])
+                    count=count, block=self.settings["block_ms"])
             except redis.RedisError as exc:
                 self._recover(exc, group, streams)
                 continue
+            batches = {}
             for stream, entries in replies or []:
                 stream = _text(stream)
+                provider = streams[stream]
                 for entry_id, fields in entries:
-                    self._dispatch(streams[stream], stream, _text(entry_id), fields, 1)
+                    if provider.batch:
+                        batches.setdefault(provider, []).append(
+                            (stream, _text(entry_id), fields, 1))
+                    else:
+                        self._dispatch(provider, stream, _text(entry_id), fields, 1)
+            for provider, items in batches.items():
+                for n in range(0, len(items), provider.batch):
+                    self._dispatch_batch(provider, items[n:n + provider.batch])
 
     def _recover(self, exc, group, streams):
         """A deleted stream or group (ops trimmed it, a flush) is recreated; else back off."""
@@ -209,6 +228,8 @@ class StreamConsumer(SharedExtension, ProviderCollector):
             if deliveries > self.settings["max_deliveries"]:
                 self._send_to_dead_letter(stream, group, entry_id, fields, deliveries - 1,
                                           "max deliveries exceeded")
+            elif provider.batch:
+                self._dispatch_batch(provider, [(stream, entry_id, fields, deliveries)])
             else:
                 self._dispatch(provider, stream, entry_id, fields, deliveries)
         return next_start
@@ -236,6 +257,53 @@ class StreamConsumer(SharedExtension, ProviderCollector):
         self._in_flight.add((stream, entry_id))
         provider.handle_entry(stream, entry_id, event,
                               partial(self._on_result, deliveries=deliveries))
+
+    def _dispatch_batch(self, provider, items):
+        """items: [(stream, entry_id, fields, deliveries)] → one worker with a list of events."""
+        good = []
+        for stream, entry_id, fields, deliveries in items:
+            try:
+                event = from_stream_fields(fields)
+            except (KeyError, ValueError, TypeError, json.JSONDecodeError) as exc:
+                self._send_to_dead_letter(stream, provider.group, entry_id, fields, deliveries,
+                                          f"bad envelope: {exc!r}")
+                continue
+            event.update(stream=stream, entry_id=entry_id, deliveries=deliveries)
+            self._in_flight.add((stream, entry_id))
+            good.append(event)
+        if good:
+            provider.handle_batch(good, self._on_batch_result)
+
+    def _on_batch_result(self, provider, events, exc_info):
+        group = provider.group
+        if exc_info is None:
+            by_stream = {}
+            for event in events:
+                self._in_flight.discard((event["stream"], event["entry_id"]))
+                by_stream.setdefault(event["stream"], []).append(event["entry_id"])
+            for stream, entry_ids in by_stream.items():
+                try:
+                    self.client.xack(stream, group, *entry_ids)
+                except redis.RedisError as exc:  # stay pending; reclaimed, re-run (idempotent)
+                    log.warning("XACK %s %s entries failed: %r", stream, len(entry_ids), exc)
+                STREAM_HANDLED.labels(stream, group, "ok").inc(len(entry_ids))
+        elif len(events) > 1 and not is_transient(exc_info[1]):
+            # Which entry is bad is not known: run each alone (still in flight, same delivery).
+            log.warning("batch of %s on %s failed (%r): running it one entry at a time",
+                        len(events), group, exc_info[1])
+            self.container.spawn_managed_thread(
+                partial(self._one_by_one, provider, events),
+                identifier=f"stream_batch_fallback:{group}")
+        else:
+            for event in events:
+                self._on_result(event["stream"], group, event["entry_id"], exc_info,
+                                deliveries=event["deliveries"])
+
+    def _one_by_one(self, provider, events):
+        # From its own thread: spawning workers from the failed worker's result handler could
+        # wait on a worker pool that this very worker still holds a place in.
+        for event in events:
+            provider.handle_batch([event], self._on_batch_result)
 
     def _on_result(self, stream, group, entry_id, exc_info, deliveries=1):
         self._in_flight.discard((stream, entry_id))
@@ -265,11 +333,14 @@ class StreamConsumer(SharedExtension, ProviderCollector):
 class StreamHandler(Entrypoint):
     consumer = StreamConsumer()
 
-    def __init__(self, *streams, group, **kwargs):
+    def __init__(self, *streams, group, batch=None, **kwargs):
         if not streams:
             raise ValueError("stream_handler needs at least one stream")
+        if batch is not None and int(batch) < 1:
+            raise ValueError("stream_handler batch must be at least 1")
         self.streams = streams
         self.group = group
+        self.batch = int(batch) if batch else None  # None: the handler takes one event
         super().__init__(**kwargs)
 
     def setup(self):
@@ -285,6 +356,15 @@ class StreamHandler(Entrypoint):
 
         self.container.spawn_worker(
             self, (event,), {}, context_data={"correlation_id": event.get("correlation_id")},
+            handle_result=handle_result)
+
+    def handle_batch(self, events, on_result):
+        def handle_result(worker_ctx, result, exc_info):
+            on_result(self, events, exc_info)
+            return result, exc_info
+
+        self.container.spawn_worker(
+            self, (events,), {}, context_data={"correlation_id": events[0].get("correlation_id")},
             handle_result=handle_result)
 
 

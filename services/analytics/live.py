@@ -49,6 +49,25 @@ class Live:
             if visitor:
                 self.seen(visitor)
 
+    def apply_all(self, effects):
+        """A batch's effects: sales in order; each top board entry once, with its latest total
+        (every effect of a batch for one product carries the same total after the flush)."""
+        tops, visitors = {}, []
+        for effect in effects:
+            if effect["kind"] == "top":
+                tops[(effect["board"], effect["day"], effect["product_id"])] = effect["value"]
+                visitors.append(effect.get("user_id") or effect.get("session_id"))
+            else:
+                self.apply(effect)
+        if tops:
+            pipe = self.redis.pipeline(transaction=False)
+            for (board, day, product_id), total in tops.items():
+                key = keys.top_key(board, day)
+                pipe.zadd(key, {str(product_id): total}, gt=True)
+                pipe.expire(key, TOP_TTL_S)
+            pipe.execute()
+        self.seen(*visitors)
+
     def _top(self, board, day, product_id, total):
         key = keys.top_key(board, day)
         pipe = self.redis.pipeline(transaction=False)

@@ -1,13 +1,20 @@
-"""Turning the shop's events into figures: one transaction per event, applied at most once.
+"""Turning the shop's events into figures: a batch of events per transaction, each applied once.
 
-`apply(session, outbox, event)` first claims the event id in `processed_events`; a redelivered or
-replayed event finds its id there and changes nothing. Every rollup, the InfluxDB points (in
-`influx_pending`) and the analytics.* events it causes are written in that same transaction.
-It returns what the live Redis figures need (`Live.apply` after the commit), or None.
+`apply_batch(session, outbox, events)` first claims every event id in `processed_events` with
+one INSERT … ON CONFLICT DO NOTHING RETURNING; only the ids it inserted are applied, so a
+redelivered or replayed event changes nothing. The counting events (views, add-to-carts,
+searches, signups, abandonments and the funnel stages) add into a Tally, summed per key in
+Python and written with one multi-row upsert per table (rows in key order, so two concurrent
+batches lock them in the same order); orders, payments and refunds run their statements per
+event, as before. The rollups, the InfluxDB points (in `influx_pending`) and the analytics.*
+events are all written in the caller's one transaction. It returns what the live Redis figures
+need (`Live.apply_all` after the commit). One transaction per event cost ~67 ms under load and
+held the consumer to 14 events/s (issue 9).
 
 Days and hours are UTC. A sale is counted when orders says the order is paid
 (order.payment.completed: the amount orders charged); refunds are kept beside it.
 """
+from collections import Counter
 from datetime import datetime, timezone
 
 import logging
@@ -75,7 +82,101 @@ def touch_session(session, session_id, user_id, at, pages=0):
 
 # ---- per event type ------------------------------------------------------------------------
 
-def _order_created(session, outbox, event, at):
+class Tally:
+    """What a batch's counting events add to the rollups, per key, until `flush`."""
+
+    def __init__(self):
+        self.daily = Counter()      # (day, stage) → n
+        self.products = Counter()   # (day, product_id, column) → n
+        self.sessions = {}          # session_id → [user_id, first seen, last seen, pages]
+        self.misses = Counter()     # (day, query) → n
+        self.points = []            # line protocol
+
+    def bump_daily(self, day, stage, by=1):
+        self.daily[(day, stage)] += by
+
+    def bump_product(self, day, product_id, column, by=1):
+        assert column in ("views", "add_to_carts")
+        self.products[(day, int(product_id), column)] += by
+
+    def touch_session(self, session_id, user_id, at, pages=0):
+        if not session_id:
+            return
+        row = self.sessions.get(session_id[:64])
+        if row is None:
+            self.sessions[session_id[:64]] = [user_id, at, at, pages]
+        else:
+            row[0] = row[0] if row[0] is not None else user_id
+            row[1], row[2], row[3] = min(row[1], at), max(row[2], at), row[3] + pages
+
+    def queue_points(self, *lines):
+        self.points.extend(line for line in lines if line)
+
+    def merge(self, other):
+        self.daily.update(other.daily)
+        self.products.update(other.products)
+        self.misses.update(other.misses)
+        self.points.extend(other.points)
+        for session_id, (user_id, first, last, pages) in other.sessions.items():
+            self.touch_session(session_id, user_id, first, pages)
+            self.touch_session(session_id, user_id, last)
+
+    def flush(self, session):
+        """Write it all; → {(day, product_id): {"views": total, "add_to_carts": total}}."""
+        if self.points:
+            session.execute(T("INSERT INTO influx_pending (line) "
+                              "SELECT unnest(CAST(:lines AS text[]))"), {"lines": self.points})
+        if self.daily:
+            rows = sorted(self.daily.items())
+            session.execute(T(
+                "INSERT INTO daily_counts (date, stage, shard, count) SELECT * FROM unnest("
+                "CAST(:d AS date[]), CAST(:s AS varchar[]), CAST(:k AS smallint[]), "
+                "CAST(:n AS bigint[])) ON CONFLICT (date, stage, shard) DO UPDATE SET "
+                "count = daily_counts.count + EXCLUDED.count"),
+                {"d": [d for (d, _), _ in rows], "s": [st for (_, st), _ in rows],
+                 "k": [random.randrange(DAILY_SHARDS) for _ in rows], "n": [n for _, n in rows]})
+        if self.misses:
+            rows = sorted(self.misses.items())
+            session.execute(T(
+                "INSERT INTO search_misses (date, query, count) SELECT * FROM unnest("
+                "CAST(:d AS date[]), CAST(:q AS varchar[]), CAST(:n AS integer[])) "
+                "ON CONFLICT (date, query) DO UPDATE SET "
+                "count = search_misses.count + EXCLUDED.count"),
+                {"d": [d for (d, _), _ in rows], "q": [q for (_, q), _ in rows],
+                 "n": [n for _, n in rows]})
+        if self.sessions:
+            rows = sorted(self.sessions.items())
+            session.execute(T(
+                "INSERT INTO user_sessions (session_id, user_id, started_at, ended_at, "
+                "pages_visited) SELECT * FROM unnest(CAST(:s AS varchar[]), "
+                "CAST(:u AS bigint[]), CAST(:a AS timestamptz[]), CAST(:b AS timestamptz[]), "
+                "CAST(:p AS integer[])) ON CONFLICT (session_id) DO UPDATE SET "
+                "user_id = COALESCE(user_sessions.user_id, EXCLUDED.user_id), "
+                "started_at = LEAST(user_sessions.started_at, EXCLUDED.started_at), "
+                "ended_at = GREATEST(user_sessions.ended_at, EXCLUDED.ended_at), "
+                "pages_visited = user_sessions.pages_visited + EXCLUDED.pages_visited"),
+                {"s": [k for k, _ in rows], "u": [r[0] for _, r in rows],
+                 "a": [r[1] for _, r in rows], "b": [r[2] for _, r in rows],
+                 "p": [r[3] for _, r in rows]})
+        if not self.products:
+            return {}
+        keys = sorted({(day, product_id) for day, product_id, _ in self.products})
+        result = session.execute(T(
+            "INSERT INTO product_metrics (date, product_id, views, add_to_carts) "
+            "SELECT * FROM unnest(CAST(:d AS date[]), CAST(:p AS bigint[]), "
+            "CAST(:v AS integer[]), CAST(:a AS integer[])) "
+            "ON CONFLICT (date, product_id) DO UPDATE SET "
+            "views = product_metrics.views + EXCLUDED.views, "
+            "add_to_carts = product_metrics.add_to_carts + EXCLUDED.add_to_carts "
+            "RETURNING date, product_id, views, add_to_carts"),
+            {"d": [d for d, _ in keys], "p": [p for _, p in keys],
+             "v": [self.products[(d, p, "views")] for d, p in keys],
+             "a": [self.products[(d, p, "add_to_carts")] for d, p in keys]})
+        return {(row.date, row.product_id): {"views": row.views, "add_to_carts": row.add_to_carts}
+                for row in result}
+
+
+def _order_created(session, outbox, event, at, tally):
     data = event["data"]
     day = at.date()
     items = [{"product_id": i["product_id"], "quantity": i["quantity"]} for i in data["items"]]
@@ -87,10 +188,10 @@ def _order_created(session, outbox, event, at):
     purchases = None
     if row.paid_at is not None and not row.purchases_counted:
         purchases = _count_purchases(session, data["order_id"], items, row.paid_at.date())
-    queue_points(session, points.conversion(event["id"], at, "checkout"))
+    tally.queue_points(points.conversion(event["id"], at, "checkout"))
     outbox.add(session, events.CONVERSION, {"order_id": data["order_id"], "stage": "checkout",
                                             "day": day.isoformat()})
-    bump_daily(session, day, "checkout")
+    tally.bump_daily(day, "checkout")
     return {"kind": "checkout", "day": day, "purchases": purchases}
 
 
@@ -103,7 +204,7 @@ def _count_purchases(session, order_id, items, day):
     return day, totals
 
 
-def _order_paid(session, outbox, event, at):
+def _order_paid(session, outbox, event, at, tally):
     data = event["data"]
     amount, currency = int(data["amount"]), data.get("currency") or "INR"
     day = at.date()
@@ -134,9 +235,9 @@ def _order_paid(session, outbox, event, at):
     this_minute = session.execute(T(
         "SELECT total_sales, order_count FROM sales_minutely WHERE minute = :m"),
         {"m": minute}).first()
-    bump_daily(session, day, "paid")
-    queue_points(session, points.sale(event["id"], at, amount, currency),
-                 points.conversion(event["id"], at, "paid"))
+    tally.bump_daily(day, "paid")
+    tally.queue_points(points.sale(event["id"], at, amount, currency),
+                       points.conversion(event["id"], at, "paid"))
     live = {"day": day.isoformat(), "sales_today": daily.total_sales,
             "orders_today": daily.order_count, "avg_order_value_today": daily.avg_order_value,
             "minute": minute.isoformat(), "sales_this_minute": this_minute.total_sales,
@@ -148,7 +249,7 @@ def _order_paid(session, outbox, event, at):
     return {"kind": "sale", "live": live, "purchases": purchases}
 
 
-def _refund(session, outbox, event, at):
+def _refund(session, outbox, event, at, tally):
     session.execute(T(
         "INSERT INTO sales_metrics (date, refunded_total) VALUES (:d, :a) "
         "ON CONFLICT (date) DO UPDATE SET refunded_total = sales_metrics.refunded_total + :a"),
@@ -156,48 +257,50 @@ def _refund(session, outbox, event, at):
     return None
 
 
-def _item_added(session, outbox, event, at):
+# The counting events below write nothing themselves: they add into the tally. A "top" effect's
+# value (the product's total for the day) is filled in from the tally's flush.
+
+def _item_added(session, outbox, event, at, tally):
     data = event["data"]
     day = at.date()
     quantity = int(data.get("quantity") or 1)
-    queue_points(session, points.add_to_cart(event["id"], at, quantity))
-    total = bump_product(session, day, data["product_id"], "add_to_carts")
-    bump_daily(session, day, "add_to_cart")
-    return {"kind": "top", "board": "add_to_carts", "day": day, "product_id": data["product_id"],
-            "value": total}
+    product_id = int(data["product_id"])
+    tally.queue_points(points.add_to_cart(event["id"], at, quantity))
+    tally.bump_product(day, product_id, "add_to_carts")
+    tally.bump_daily(day, "add_to_cart")
+    return {"kind": "top", "board": "add_to_carts", "day": day, "product_id": product_id,
+            "value": None}
 
 
-def _abandoned(session, outbox, event, at):
-    bump_daily(session, at.date(), "abandoned")
+def _abandoned(session, outbox, event, at, tally):
+    tally.bump_daily(at.date(), "abandoned")
     return None
 
 
-def _product_viewed(session, outbox, event, at):
+def _product_viewed(session, outbox, event, at, tally):
     data = event["data"]
     day = at.date()
-    touch_session(session, data.get("session_id"), data.get("user_id"), at)
-    queue_points(session, points.page_view(event["id"], at, "product"))
-    total = bump_product(session, day, data["product_id"], "views")
-    bump_daily(session, day, "view")
-    return {"kind": "top", "board": "views", "day": day, "product_id": data["product_id"],
-            "value": total, "session_id": data.get("session_id"), "user_id": data.get("user_id")}
+    product_id = int(data["product_id"])
+    tally.touch_session(data.get("session_id"), data.get("user_id"), at)
+    tally.queue_points(points.page_view(event["id"], at, "product"))
+    tally.bump_product(day, product_id, "views")
+    tally.bump_daily(day, "view")
+    return {"kind": "top", "board": "views", "day": day, "product_id": product_id,
+            "value": None, "session_id": data.get("session_id"), "user_id": data.get("user_id")}
 
 
-def _user_created(session, outbox, event, at):
-    bump_daily(session, at.date(), "signup")
+def _user_created(session, outbox, event, at, tally):
+    tally.bump_daily(at.date(), "signup")
     return None
 
 
-def _search(session, outbox, event, at):
+def _search(session, outbox, event, at, tally):
     data = event["data"]
     day = at.date()
-    bump_daily(session, day, "search")
     query = " ".join(str(data.get("query") or "").lower().split())[:200]
     if query and int(data.get("results_count") or 0) == 0:
-        session.execute(T(
-            "INSERT INTO search_misses (date, query, count) VALUES (:d, :q, 1) "
-            "ON CONFLICT (date, query) DO UPDATE SET count = search_misses.count + 1"),
-            {"d": day, "q": query})
+        tally.misses[(day, query)] += 1
+    tally.bump_daily(day, "search")
     return None
 
 
@@ -213,26 +316,63 @@ APPLIERS = {
 }
 
 
+# The appliers that run SQL of their own (in a savepoint each); the others only add to the tally.
+WRITES_ITSELF = {events.ORDER_CREATED, events.ORDER_PAID, events.REFUND_PROCESSED}
+
+
 def wanted(event_type):
     return event_type in APPLIERS
 
 
+def claim_all(session, batch):
+    """The ids of `batch` not applied before (now claimed), in one statement."""
+    types = {str(e["id"]): e["type"] for e in batch}
+    rows = session.execute(T(
+        "INSERT INTO processed_events (event_id, event_type) SELECT * FROM unnest("
+        "CAST(:ids AS uuid[]), CAST(:types AS varchar[])) ON CONFLICT DO NOTHING "
+        "RETURNING event_id"), {"ids": list(types), "types": list(types.values())})
+    return {str(row.event_id) for row in rows}
+
+
+def apply_batch(session, outbox, batch):
+    """Apply stream events (each once by id); → the effects for the live figures."""
+    batch = [e for e in batch if e["type"] in APPLIERS]
+    if not batch:
+        return []
+    new = claim_all(session, batch)
+    tally, effects = Tally(), []
+    for event in batch:
+        if str(event["id"]) not in new:
+            continue
+        new.discard(str(event["id"]))  # the same event twice in one batch counts once
+        one = Tally()
+        savepoint = session.begin_nested() if event["type"] in WRITES_ITSELF else None
+        try:
+            effect = APPLIERS[event["type"]](session, outbox, event,
+                                             parse_time(event["occurred_at"]), one)
+        except (KeyError, TypeError, ValueError) as exc:
+            # Well-formed envelope, data not as its owner documents it: counting it wrong would
+            # be worse than not counting it, and retrying cannot fix it. Claimed: logged once.
+            if savepoint is not None:
+                savepoint.rollback()
+            log.warning("not counting %s %s: data lacks %r", event["type"], event["id"], exc)
+            continue
+        if savepoint is not None:
+            savepoint.commit()
+        tally.merge(one)
+        if effect:
+            effects.append(effect)
+    totals = tally.flush(session)
+    for effect in effects:
+        if effect["kind"] == "top":
+            effect["value"] = totals[(effect["day"], effect["product_id"])][effect["board"]]
+    return effects
+
+
 def apply(session, outbox, event):
     """Apply one stream event; None if it was applied before or carries nothing for us."""
-    applier = APPLIERS.get(event["type"])
-    if applier is None or not claim(session, event["id"], event["type"]):
-        return None
-    savepoint = session.begin_nested()
-    try:
-        effect = applier(session, outbox, event, parse_time(event["occurred_at"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        # Well-formed envelope, data not as its owner documents it: counting it wrong would be
-        # worse than not counting it, and retrying cannot fix it. Claimed, so logged once.
-        savepoint.rollback()
-        log.warning("not counting %s %s: data lacks %r", event["type"], event["id"], exc)
-        return None
-    savepoint.commit()
-    return effect
+    effects = apply_batch(session, outbox, [event])
+    return effects[0] if effects else None
 
 
 def _json(value):

@@ -1,11 +1,11 @@
 """The analytics service: the shop's figures, kept current from the event streams.
 
-Entry points only. recording.py turns each stream event into rollups (once per event id, one
-transaction with its InfluxDB points and its analytics.* events); client_events.py takes the
-gateway's batches of page views and clicks; metrics.py answers the staff metrics from the
-PostgreSQL rollups; timeseries.py writes InfluxDB from a durable queue and reads its series;
-live.py keeps the dashboard's live figures in Redis (keys: kit/analytics_live.py); events.py
-lists what it reads and emits.
+Entry points only. recording.py turns the stream events into rollups (once per event id, up to
+CONSUMER_BATCH events per transaction with their InfluxDB points and analytics.* events);
+client_events.py takes the gateway's batches of page views and clicks; metrics.py answers the
+staff metrics from the PostgreSQL rollups; timeseries.py writes InfluxDB from a durable queue
+and reads its series; live.py keeps the dashboard's live figures in Redis (keys:
+kit/analytics_live.py); events.py lists what it reads and emits.
 
 A sale counts when orders says the order is paid (order.payment.completed), never at
 order.created; refunds are kept beside it.
@@ -35,6 +35,7 @@ from services.analytics.timeseries import SERIES, TimeSeries
 log = logging.getLogger(__name__)
 
 CONSUMER = "analytics_consumer"
+CONSUMER_BATCH = 200   # stream entries per transaction (kit/streams.py batches)
 STAFF_ROLES = ("support", "admin")
 LATENCY_DRAIN_S = 1
 LATENCY_BATCH = 5000
@@ -57,14 +58,16 @@ class AnalyticsService(sidedoor.SideDoor):
 
     # --- fed by the streams -------------------------------------------------------------------
 
-    @stream_handler(*events.STREAMS, group=CONSUMER)
-    def record_event(self, event):
-        """Apply the event to the rollups once (by event id), then move the live figures."""
-        if not recording.wanted(event["type"]):
+    @stream_handler(*events.STREAMS, group=CONSUMER, batch=CONSUMER_BATCH)
+    def record_events(self, batch):
+        """Apply a read's events to the rollups in one transaction, each once (by event id),
+        then move the live figures."""
+        batch = [event for event in batch if recording.wanted(event["type"])]
+        if not batch:
             return
         with self.db.transaction() as session:
-            effect = recording.apply(session, self.outbox, event)
-        Live(self.redis).apply(effect)
+            effects = recording.apply_batch(session, self.outbox, batch)
+        Live(self.redis).apply_all(effects)
 
     @rpc
     def record_client_events(self, batch):

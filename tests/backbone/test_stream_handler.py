@@ -11,7 +11,8 @@ import pytest
 
 from kit.config import ROOT
 from kit.envelope import make_envelope, to_stream_fields
-from tests.support.flaky_service import GROUP, OUTAGE_ATTEMPTS, SLOW_S, STREAM
+from tests.support.flaky_service import (BATCH, BATCH_GROUP, BATCH_STREAM, GROUP,
+                                         OUTAGE_ATTEMPTS, SLOW_S, STREAM)
 from tests.support.harness import TEST_ENV, wait_for
 
 
@@ -26,19 +27,20 @@ def start_flaky():
 
 @pytest.fixture
 def flaky_service(config, redis_db):
-    redis_db.delete(STREAM)
+    redis_db.delete(STREAM, BATCH_STREAM, "flaky:batch_sizes")
     proc = start_flaky()
     # The group starts at id 0, so entries added once it exists are all delivered.
-    wait_for(lambda: any(g["name"] == GROUP for g in _groups(redis_db)), timeout=30,
-             message="flaky service created its group")
+    wait_for(lambda: any(g["name"] == GROUP for g in _groups(redis_db))
+             and any(g["name"] == BATCH_GROUP for g in _groups(redis_db, BATCH_STREAM)),
+             timeout=30, message="flaky service created its groups")
     yield proc
     os.killpg(proc.pid, signal.SIGTERM)
     proc.wait(timeout=15)
 
 
-def _groups(redis_db):
+def _groups(redis_db, stream=STREAM):
     try:
-        return redis_db.xinfo_groups(STREAM)
+        return redis_db.xinfo_groups(stream)
     except Exception:
         return []
 
@@ -47,6 +49,16 @@ def publish(redis_db, event_type):
     envelope = make_envelope(event_type, "users", {"n": 1}, correlation_id="test")
     entry_id = redis_db.xadd(STREAM, to_stream_fields(envelope))
     return envelope["id"], entry_id
+
+
+def publish_at_once(redis_db, event_types, stream=BATCH_STREAM):
+    """XADD them in one MULTI, so a blocked reader gets them in one XREADGROUP reply."""
+    envelopes = [make_envelope(t, "users", {"n": n}, correlation_id="test")
+                 for n, t in enumerate(event_types)]
+    pipe = redis_db.pipeline(transaction=True)
+    for envelope in envelopes:
+        pipe.xadd(stream, to_stream_fields(envelope))
+    return [e["id"] for e in envelopes], pipe.execute()
 
 
 def dead_letters_for(redis_db, entry_id):
@@ -133,3 +145,45 @@ def test_ops_can_replay_a_dead_letter_to_its_stream(flaky_service, redis_db):
     assert stream == STREAM and new_id != entry_id
     assert redis_db.xrange("dead_letter", min=letter_id, max=letter_id) == []
     assert redis_db.xrange(STREAM, min=new_id, max=new_id)[0][1] == {"type": "test.ok"}
+
+
+def test_a_batch_handler_gets_the_entries_of_one_read_in_one_call_and_acks_them_all(
+        flaky_service, redis_db):
+    ids, _ = publish_at_once(redis_db, ["test.ok"] * 30)
+    wait_for(lambda: all(redis_db.sismember("flaky:done", i) for i in ids), timeout=20,
+             message="all 30 handled")
+    sizes = [int(n) for n in redis_db.lrange("flaky:batch_sizes", 0, -1)]
+    assert sum(sizes) == 30 and max(sizes) > 1 and max(sizes) <= BATCH, sizes
+    assert all(int(redis_db.get(f"flaky:attempts:{i}")) == 1 for i in ids)
+    assert redis_db.xpending(BATCH_STREAM, BATCH_GROUP)["pending"] == 0
+
+
+def test_a_poison_entry_in_a_batch_fails_alone_its_neighbours_are_acked(
+        flaky_service, config, redis_db):
+    """A failed batch runs again one entry at a time: the bad entry then takes the single-entry
+    path (retried, dead-lettered once), never holding the others back."""
+    bad_envelope = redis_db.xadd(BATCH_STREAM, {"type": "test.ok", "data": "{not json"})
+    ids, entries = publish_at_once(redis_db, ["test.ok"] * 10 + ["test.fail"] + ["test.ok"] * 9)
+    failing_id, failing_entry = ids[10], entries[10]
+    ok_ids = ids[:10] + ids[11:]
+    wait_for(lambda: dead_letters_for(redis_db, failing_entry), timeout=30,
+             message="the failing entry in dead_letter")
+    time.sleep(3 * config["STREAMS"]["claim_idle_ms"] / 1000.0)
+    assert all(redis_db.sismember("flaky:done", i) for i in ok_ids)
+    assert len(dead_letters_for(redis_db, failing_entry)) == 1
+    assert dead_letters_for(redis_db, bad_envelope)[0]["reason"].startswith("bad envelope")
+    # Delivery 1 ran it in the batch and then alone; deliveries 2..max ran it alone.
+    assert int(redis_db.get(f"flaky:attempts:{failing_id}")) == \
+        config["STREAMS"]["max_deliveries"] + 1
+    assert max(int(n) for n in redis_db.lrange("flaky:batch_sizes", 0, -1)) == 20
+    assert redis_db.xpending(BATCH_STREAM, BATCH_GROUP)["pending"] == 0
+
+
+def test_a_batch_meeting_an_outage_is_retried_until_it_ends_never_dead_lettered(
+        flaky_service, config, redis_db):
+    ids, entries = publish_at_once(redis_db, ["test.ok"] * 5 + ["test.outage"] + ["test.ok"] * 5)
+    wait_for(lambda: all(redis_db.sismember("flaky:done", i) for i in ids), timeout=40,
+             message="every entry handled once the outage is over")
+    assert int(redis_db.get(f"flaky:attempts:{ids[5]}")) == OUTAGE_ATTEMPTS + 1
+    assert all(dead_letters_for(redis_db, e) == [] for e in entries)
+    assert redis_db.xpending(BATCH_STREAM, BATCH_GROUP)["pending"] == 0

@@ -4,6 +4,10 @@ It consumes `flaky_events` as `flaky_consumer`, counts every attempt in Redis, a
 events of type `test.fail`, so a test can watch the kit's retry and dead-letter path for real.
 Events of type `test.outage` meet a database that is down (a real psycopg2 connection refused
 on a port nobody listens on) for their first OUTAGE_ATTEMPTS tries, then go through. Events of type `test.slow` take SLOW_S to handle.
+
+`handle_batch` does the same for `flaky_batch_events` as a batch handler (`flaky_batch_consumer`,
+up to BATCH entries a call): it records each call's size, and the whole call fails if any event
+in it is a `test.fail` or meets the outage.
 """
 import eventlet
 import sqlalchemy as sa
@@ -15,6 +19,9 @@ STREAM = "flaky_events"
 GROUP = "flaky_consumer"
 SLOW_S = 3            # six times the test env's claim_idle_ms
 OUTAGE_ATTEMPTS = 6   # twice the test env's max_deliveries
+BATCH_STREAM = "flaky_batch_events"
+BATCH_GROUP = "flaky_batch_consumer"
+BATCH = 50
 DOWN_DATABASE = "postgresql+psycopg2://nobody@127.0.0.1:9/down"
 
 
@@ -37,3 +44,20 @@ class FlakyService:
         if event["type"] == "test.fail":
             raise RuntimeError("failing on purpose")
         self.redis.sadd("flaky:done", event["id"])
+
+    @stream_handler(BATCH_STREAM, group=BATCH_GROUP, batch=BATCH)
+    def handle_batch(self, events):
+        self.redis.rpush("flaky:batch_sizes", len(events))
+        outage = False
+        for event in events:
+            attempts = self.redis.incr(f"flaky:attempts:{event['id']}")
+            outage = outage or (event["type"] == "test.outage" and attempts <= OUTAGE_ATTEMPTS)
+        if outage:
+            engine = sa.create_engine(DOWN_DATABASE, connect_args={"connect_timeout": 2})
+            try:
+                engine.connect()  # raises sqlalchemy.exc.OperationalError
+            finally:
+                engine.dispose()
+        if any(event["type"] == "test.fail" for event in events):
+            raise RuntimeError("failing on purpose")
+        self.redis.sadd("flaky:done", *[event["id"] for event in events])
