@@ -162,6 +162,9 @@ class ProductCreateSchema(Strict):
 
     @validates("variants")
     def _distinct_skus(self, value, **_):
+        # marshmallow runs this even when a variant failed its own fields: that variant comes
+        # here without them, and its own errors are already reported.
+        value = [v for v in value if {"sku", "size", "colour"} <= v.keys()]
         skus = [v["sku"].upper() for v in value]
         if len(skus) != len(set(skus)):
             raise ValidationError("Each variant needs its own sku.")
@@ -209,7 +212,7 @@ class ReservationSchema(Strict):
 
     @validates("items")
     def _each_variant_once(self, value, **_):
-        ids = [line["variant_id"] for line in value]
+        ids = [line["variant_id"] for line in value if "variant_id" in line]  # see above
         if len(ids) != len(set(ids)):
             raise ValidationError("Each variant may appear once; add the quantities up.")
 

@@ -219,6 +219,25 @@ MATRIX = [
     Row("GET", "/api/analytics/live", expect=STAFF_ONLY),
     Row("POST", "/api/analytics/events", expect=((202, 422),) * 5,
         body={"session_id": "matrix-session-0123456789", "events": []}),
+    # ---- recommendations: lists are public (a guest gets popular ones); models are admin only.
+    # A version that does not exist checks who may ask without changing the active model.
+    Row("GET", "/api/recommendations/for-me", expect=PUBLIC),
+    Row("GET", "/api/products/<int:product_id>/similar", "/api/products/{product}/similar",
+        expect=PUBLIC),
+    Row("GET", "/api/products/<int:product_id>/bought-together",
+        "/api/products/{product}/bought-together", expect=PUBLIC),
+    Row("GET", "/api/cart/recommendations", expect=PUBLIC),
+    Row("POST", "/api/recommendations/clicks", expect=(401,) + ((202, 404, 422),) * 4,
+        body={"product_id": "{product}", "surface": "for_me"}),
+    Row("GET", "/api/recommendations/models", expect=(401, 403, 403, 403, 200)),
+    Row("GET", "/api/recommendations/models/<int:version>", "/api/recommendations/models/999999",
+        expect=(401, 403, 403, 403, 404)),
+    Row("GET", "/api/recommendations/models/<int:version>/ctr",
+        "/api/recommendations/models/999999/ctr", expect=(401, 403, 403, 403, (200, 404))),
+    Row("POST", "/api/recommendations/models/<int:version>/activate",
+        "/api/recommendations/models/999999/activate", expect=(401, 403, 403, 403, 404)),
+    Row("POST", "/api/recommendations/models/rollback",
+        expect=(401, 403, 403, 403, (200, 404, 409))),
     # ---- Prometheus text (deploy restricts it to the cluster network; nothing per user in it)
     Row("GET", "/metrics", expect=PUBLIC),
     # ---- server-sent events: public feeds
