@@ -57,13 +57,14 @@ def test_the_services_report_red_per_entrypoint_and_the_gateway_per_route(promet
     assert timed >= services
     requests.get(f"http://{platform.config['GATEWAY']['bind']}/api/products/999999999", timeout=5)
     # Labelled by the URL rule, not the raw path: one series for every product id.
-    series = wait_for(lambda: query(
-        prometheus, 'aarya_http_requests_total{route="/api/products/<int:product_id>"}'),
-        timeout=30, interval=0.5, message="the product route's requests")
-    # Other stories of the session may have read products too: ours is the GET 404 among them,
-    # and no series anywhere carries a raw path.
-    assert ("GET", "404") in {(s["metric"]["method"], s["metric"]["status"]) for s in series}
-    assert not query(prometheus, 'aarya_http_requests_total{route=~".*999999999.*"}')
+    # Other stories of the session may have read products too: ours is the GET 404 among them
+    # (wait for the scrape that has it), and no series anywhere carries a raw path.
+    def statuses():
+        series = query(prometheus, 'aarya_http_requests_total{route="/api/products/<int:product_id>"}')
+        found = {(s["metric"]["method"], s["metric"]["status"]) for s in series}
+        return found if ("GET", "404") in found else None
+    assert ("GET", "404") in wait_for(statuses, timeout=30, interval=0.5,
+                                      message="the product route's GET 404")
     routes = {r["metric"]["route"] for r in query(prometheus, "aarya_http_requests_total")}
     assert not any("999999999" in route for route in routes), routes
 

@@ -75,7 +75,9 @@ def test_the_connections_of_a_crashed_gateway_expire_and_their_user_goes_offline
         doomed.proc.wait(10)
         # Any live gateway sweeps every heartbeat (brisk_gateway: 2 s); the entry lapses in 3 s.
         wait_for(lambda: not is_online(rpc, uid), timeout=40, message="offline after expiry")
-        assert events_of_type(redis_db, "user_events", "user.offline", user_id=uid)
+        # The event travels outbox → RabbitMQ → bridge → stream after the presence entry lapses.
+        wait_for(lambda: events_of_type(redis_db, "user_events", "user.offline", user_id=uid),
+                 timeout=10, message="user.offline on user_events")
         tab.close()
     finally:
         doomed.stop()
