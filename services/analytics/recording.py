@@ -3,7 +3,7 @@
 `apply_batch(session, outbox, events)` first claims every event id in `processed_events` with
 one INSERT … ON CONFLICT DO NOTHING RETURNING; only the ids it inserted are applied, so a
 redelivered or replayed event changes nothing. The counting events (views, add-to-carts,
-searches, signups, abandonments and the funnel stages) add into a Tally, summed per key in
+searches, signups, abandonments and the funnel stages) add into the batch's Tally, summed per key in
 Python and written with one multi-row upsert per table (rows in key order, so two concurrent
 batches lock them in the same order); orders, payments and refunds run their statements per
 event, as before. The rollups, the InfluxDB points (in `influx_pending`) and the analytics.*
@@ -345,8 +345,11 @@ def apply_batch(session, outbox, batch):
         if str(event["id"]) not in new:
             continue
         new.discard(str(event["id"]))  # the same event twice in one batch counts once
-        one = Tally()
-        savepoint = session.begin_nested() if event["type"] in WRITES_ITSELF else None
+        # A counting applier reads all it needs before it adds anything, so it may add straight
+        # into the batch's tally; one that writes SQL gets a tally (and savepoint) of its own.
+        writes = event["type"] in WRITES_ITSELF
+        one = Tally() if writes else tally
+        savepoint = session.begin_nested() if writes else None
         try:
             effect = APPLIERS[event["type"]](session, outbox, event,
                                              parse_time(event["occurred_at"]), one)
@@ -359,7 +362,7 @@ def apply_batch(session, outbox, batch):
             continue
         if savepoint is not None:
             savepoint.commit()
-        tally.merge(one)
+            tally.merge(one)
         if effect:
             effects.append(effect)
     totals = tally.flush(session)
