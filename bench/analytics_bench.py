@@ -199,21 +199,27 @@ def dashboard_queries(config, queries):
     paths = {m: f"/metrics/{m}?{span}" for m in METRICS}
     paths["top_products"] += "&by=purchases&limit=20"
     paths["live"] = "/live"
+    paths["(floor) /health"] = "/../../health"
     paths["series sales 1d"] = f"/series/sales?start={start}&every=1d"
     paths["series sales 1h"] = f"/series/sales?start={start}&every=1h"
     print(f"    {'query (30 days)':28s} {'p50 ms':>8s} {'p99 ms':>8s}")
     worst = 0
     for name, path in paths.items():
         times = []
+        if path.startswith("/../../"):
+            path = path[len("/../.."):]
+            url = base[:-len("/api/analytics")] + path
+        else:
+            url = base + path
         for _ in range(queries):
             t0 = time.perf_counter()
-            response = http.get(base + path, timeout=30)
+            response = http.get(url, timeout=30)
             times.append((time.perf_counter() - t0) * 1000)
             if response.status_code != 200:
                 print(f"    {name}: {response.status_code} {response.text[:200]}")
                 break
         p99 = pct(times, 99)
-        worst = max(worst, p99)
+        worst = max(worst, p99) if not name.startswith("(floor)") else worst
         print(f"    {name:28s} {statistics.median(times):8.1f} {p99:8.1f}")
     print(f"    worst p99 {worst:.1f} ms")
 

@@ -61,7 +61,7 @@ class Live:
             pipe.zadd(key, {str(product_id): total}, gt=True)
             pipe.expire(key, TOP_TTL_S)
         self._seen(pipe, visitors)
-        if rollups_changed or effects:
+        if rollups_changed:
             pipe.incr(keys.ANSWERS_GEN)
         if len(pipe):
             pipe.execute()

@@ -336,10 +336,16 @@ def claim_all(session, batch):
 
 def apply_batch(session, outbox, batch):
     """Apply stream events (each once by id); → the effects for the live figures."""
+    return apply_batch_counted(session, outbox, batch)[0]
+
+
+def apply_batch_counted(session, outbox, batch):
+    """→ (effects, how many events were new): a replayed batch (0) moves no figure."""
     batch = [e for e in batch if e["type"] in APPLIERS]
     if not batch:
-        return []
+        return [], 0
     new = claim_all(session, batch)
+    applied = len(new)
     tally, effects = Tally(), []
     for event in batch:
         if str(event["id"]) not in new:
@@ -369,7 +375,7 @@ def apply_batch(session, outbox, batch):
     for effect in effects:
         if effect["kind"] == "top":
             effect["value"] = totals[(effect["day"], effect["product_id"])][effect["board"]]
-    return effects
+    return effects, applied
 
 
 def apply(session, outbox, event):

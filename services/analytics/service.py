@@ -69,8 +69,9 @@ class AnalyticsService(sidedoor.SideDoor):
         if not batch:
             return
         with self.db.transaction() as session:
-            effects = recording.apply_batch(session, self.outbox, batch)
-        Live(self.redis).apply_all(effects, rollups_changed=True)
+            effects, applied = recording.apply_batch_counted(session, self.outbox, batch)
+        if applied:
+            Live(self.redis).apply_all(effects, rollups_changed=True)
 
     @rpc
     def record_client_events(self, batch):
