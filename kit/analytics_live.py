@@ -11,7 +11,15 @@ analytics:visitors           sorted set visitor (session or user) → last seen 
 analytics:latency            list of "route|ms|epoch_ms" samples from the gateway, drained by the
                              analytics service into InfluxDB (capped: a stalled drain drops old ones)
 online_users                 the users service's set of signed-in users online
+analytics:answers:gen        the rollups' generation: INCRed by the consumer after every batch it
+                             commits (and by the InfluxDB flusher when it writes a late point)
+analytics:answer:{kind}:{name}:{day}:{hash}:{gen}
+                             a staff answer (JSON) as the analytics service computed it at that
+                             generation; the gateway serves it without an RPC while the
+                             generation stands, so a dashboard poll never recomputes it
 """
+import hashlib
+import json
 import time
 
 LIVE = "analytics:live"
@@ -21,6 +29,45 @@ LATENCY_CAP = 100_000
 ONLINE_USERS = "online_users"
 VISITOR_WINDOW_S = 300
 TEXT_FIELDS = ("day", "minute", "currency")
+ANSWERS_GEN = "analytics:answers:gen"
+# InfluxDB series: the closed windows of an answer (ending LATE_S or more before it was asked)
+# are kept under SERIES_GEN, which the flusher INCRs only when it writes a point older than
+# LATE_S (an outage's backlog); points of the last LATE_S only ever land in the open windows.
+SERIES_GEN = "analytics:series:gen"
+SERIES_TTL_S = 86400
+LATE_S = 120
+ANSWER_TTL_S = 600
+
+# KEYS[1] the generation; ARGV[1] the answer's key without it → the answer or nil (one trip)
+CACHED_ANSWER = """
+local gen = redis.call('GET', KEYS[1]) or '0'
+return redis.call('GET', ARGV[1] .. ':' .. gen)
+"""
+
+
+def answer_key(kind, name, params):
+    """The key (less its generation) of one staff answer: the query's raw parameters, sorted,
+    and today's UTC date (the defaults of a range are relative to it)."""
+    canonical = "&".join(f"{k}={v}" for k, v in sorted((params or {}).items()))
+    digest = hashlib.sha1(canonical.encode()).hexdigest()[:20]
+    return f"analytics:answer:{kind}:{name}:{time.strftime('%Y-%m-%d', time.gmtime())}:{digest}"
+
+
+def cached_answer(redis, kind, name, params):
+    """The stored JSON of this answer at the current generation, or None."""
+    return redis.register_script(CACHED_ANSWER)(keys=[ANSWERS_GEN],
+                                                args=[answer_key(kind, name, params)])
+
+
+def generation(redis):
+    """Read BEFORE computing an answer: a batch committed meanwhile bumps it past what the
+    answer is stored under, so a stale answer is never served under the new generation."""
+    return redis.get(ANSWERS_GEN) or "0"
+
+
+def store_answer(redis, kind, name, params, gen, answer):
+    redis.set(f"{answer_key(kind, name, params)}:{gen}",
+              json.dumps(answer, separators=(",", ":")), ex=ANSWER_TTL_S)
 
 
 def top_key(board, day):

@@ -13,11 +13,17 @@ and per client address (ANALYTICS.events_per_minute, counted in events, in Redis
 signed-in sender's user id comes from their token, never from the body.
 
 Every request's latency is sampled here too (an app-wide hook of this blueprint): a bounded
-per-process buffer pushed to Redis about once a second, which the analytics service turns into
-InfluxDB points; a request never waits on InfluxDB, and a Redis hiccup only drops samples.
+per-process buffer pushed to Redis about once a second by a background greenlet, which the analytics service turns into
+InfluxDB points; a request never waits on InfluxDB or Redis for it (a list append), and a
+Redis hiccup only drops samples.
+
+GET /metrics/<name> is served from the answer the analytics service stored in Redis for the
+current rollup generation (kit/analytics_live) when there is one: one Redis round trip, no RPC,
+no query; the consumer's next committed batch moves the generation.
 """
 import logging
 import math
+import threading
 import time
 
 import redis
@@ -51,9 +57,22 @@ def query():
     return {name: request.args.get(name) for name in request.args}
 
 
+def cached(kind, name, params):
+    """The analytics service's answer as it stored it for the current rollup generation
+    (kit/analytics_live): served without an RPC or a query. None → ask the service."""
+    try:
+        answer = analytics_live.cached_answer(redis_client(), kind, name, params)
+    except redis.RedisError:
+        return None
+    if answer is None:
+        return None
+    return current_app.response_class(answer, mimetype="application/json")
+
+
 @bp.get("/metrics/<name>")
 def metric(name):
-    return rpc("analytics").metric(actor(), name, query())
+    who, params = actor(), query()
+    return cached("metric", name, params) or rpc("analytics").metric(who, name, params)
 
 
 @bp.get("/series/<name>")
@@ -107,31 +126,37 @@ def _limit(session_id, count):
 # ---- request latency samples ---------------------------------------------------------------
 
 class LatencySamples:
-    """This process's samples waiting for Redis: at most `cap`, pushed every `every_s`."""
+    """This process's samples waiting for Redis: at most `cap`, pushed every `every_s` from a
+    background greenlet, so no request ever waits on Redis for them (a request pays an append)."""
 
     def __init__(self, every_s=1.0, cap=5000):
         self.every_s, self.cap = every_s, cap
         self.samples = []
         self.flushed_at = time.monotonic()
+        self.flushing = False
 
     def add(self, route, ms):
         if len(self.samples) < self.cap:
             self.samples.append(f"{route}|{ms:.3f}|{int(time.time() * 1000)}")
-        if time.monotonic() - self.flushed_at >= self.every_s:
-            self.flush()
+        if not self.flushing and time.monotonic() - self.flushed_at >= self.every_s:
+            self.flushing = True
+            self.flushed_at = time.monotonic()
+            # Under gunicorn's gevent worker a Thread is a greenlet; the client is taken here,
+            # where the app context is.
+            threading.Thread(target=self.flush, args=(redis_client(),), daemon=True).start()
 
-    def flush(self):
+    def flush(self, client):
         samples, self.samples = self.samples, []
-        self.flushed_at = time.monotonic()
-        if not samples:
-            return
         try:
-            pipe = redis_client().pipeline(transaction=False)
-            pipe.rpush(analytics_live.LATENCY, *samples)
-            pipe.ltrim(analytics_live.LATENCY, -analytics_live.LATENCY_CAP, -1)
-            pipe.execute()
+            if samples:
+                pipe = client.pipeline(transaction=False)
+                pipe.rpush(analytics_live.LATENCY, *samples)
+                pipe.ltrim(analytics_live.LATENCY, -analytics_live.LATENCY_CAP, -1)
+                pipe.execute()
         except redis.RedisError as exc:
             log.warning("dropped %d latency samples: %s", len(samples), exc)
+        finally:
+            self.flushing = False
 
 
 SAMPLES = LatencySamples()

@@ -31,59 +31,53 @@ class Live:
         self._forward = redis.register_script(FORWARD_ONLY)
 
     def apply(self, effect):
-        if not effect:
-            return
-        if effect["kind"] == "sale":
-            live = effect["live"]
-            pairs = []
-            for key, value in live.items():
-                pairs += [key, value]
-            self._forward(keys=[keys.LIVE], args=[live["day"], live["orders_today"], *pairs])
-        if effect.get("purchases"):
-            day, totals = effect["purchases"]
-            for product_id, total in totals:
-                self._top("purchases", day, product_id, total)
-        if effect["kind"] == "top":
-            self._top(effect["board"], effect["day"], effect["product_id"], effect["value"])
-            visitor = effect.get("user_id") or effect.get("session_id")
-            if visitor:
-                self.seen(visitor)
+        self.apply_all([effect] if effect else [])
 
-    def apply_all(self, effects):
-        """A batch's effects: sales in order; each top board entry once, with its latest total
-        (every effect of a batch for one product carries the same total after the flush)."""
+    def apply_all(self, effects, rollups_changed=False):
+        """A batch's effects in ONE pipeline (one round trip per batch): sales in order; each
+        top board entry once, with its latest total (every effect of a batch for one product
+        carries the same total after the flush); the visitors; and, when the rollups moved, a
+        new rollup generation so the cached staff answers (keys.ANSWERS_GEN) are recomputed."""
         tops, visitors = {}, []
+        pipe = self.redis.pipeline(transaction=False)
         for effect in effects:
+            if effect["kind"] == "sale":
+                live = effect["live"]
+                pairs = []
+                for key, value in live.items():
+                    pairs += [key, value]
+                self._forward(keys=[keys.LIVE], args=[live["day"], live["orders_today"], *pairs],
+                              client=pipe)
+            if effect.get("purchases"):
+                day, totals = effect["purchases"]
+                for product_id, total in totals:
+                    key = ("purchases", day, product_id)
+                    tops[key] = max(total, tops.get(key, total))
             if effect["kind"] == "top":
                 tops[(effect["board"], effect["day"], effect["product_id"])] = effect["value"]
                 visitors.append(effect.get("user_id") or effect.get("session_id"))
-            else:
-                self.apply(effect)
-        if tops:
-            pipe = self.redis.pipeline(transaction=False)
-            for (board, day, product_id), total in tops.items():
-                key = keys.top_key(board, day)
-                pipe.zadd(key, {str(product_id): total}, gt=True)
-                pipe.expire(key, TOP_TTL_S)
+        for (board, day, product_id), total in tops.items():
+            key = keys.top_key(board, day)
+            pipe.zadd(key, {str(product_id): total}, gt=True)
+            pipe.expire(key, TOP_TTL_S)
+        self._seen(pipe, visitors)
+        if rollups_changed:
+            pipe.incr(keys.ANSWERS_GEN)
+        if len(pipe):
             pipe.execute()
-        self.seen(*visitors)
 
-    def _top(self, board, day, product_id, total):
-        key = keys.top_key(board, day)
-        pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(key, {str(product_id): total}, gt=True)
-        pipe.expire(key, TOP_TTL_S)
-        pipe.execute()
-
-    def seen(self, *visitors):
+    def _seen(self, pipe, visitors):
         now = time.time()
         seen = {str(v): now for v in visitors if v}
-        if not seen:
-            return
+        if seen:
+            pipe.zadd(keys.VISITORS, seen)
+            pipe.zremrangebyscore(keys.VISITORS, 0, now - 2 * keys.VISITOR_WINDOW_S)
+
+    def seen(self, *visitors):
         pipe = self.redis.pipeline(transaction=False)
-        pipe.zadd(keys.VISITORS, seen)
-        pipe.zremrangebyscore(keys.VISITORS, 0, now - 2 * keys.VISITOR_WINDOW_S)
-        pipe.execute()
+        self._seen(pipe, visitors)
+        if len(pipe):
+            pipe.execute()
 
     def snapshot(self):
         return keys.snapshot(self.redis)

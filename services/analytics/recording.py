@@ -3,7 +3,7 @@
 `apply_batch(session, outbox, events)` first claims every event id in `processed_events` with
 one INSERT … ON CONFLICT DO NOTHING RETURNING; only the ids it inserted are applied, so a
 redelivered or replayed event changes nothing. The counting events (views, add-to-carts,
-searches, signups, abandonments and the funnel stages) add into a Tally, summed per key in
+searches, signups, abandonments and the funnel stages) add into the batch's Tally, summed per key in
 Python and written with one multi-row upsert per table (rows in key order, so two concurrent
 batches lock them in the same order); orders, payments and refunds run their statements per
 event, as before. The rollups, the InfluxDB points (in `influx_pending`) and the analytics.*
@@ -336,17 +336,26 @@ def claim_all(session, batch):
 
 def apply_batch(session, outbox, batch):
     """Apply stream events (each once by id); → the effects for the live figures."""
+    return apply_batch_counted(session, outbox, batch)[0]
+
+
+def apply_batch_counted(session, outbox, batch):
+    """→ (effects, how many events were new): a replayed batch (0) moves no figure."""
     batch = [e for e in batch if e["type"] in APPLIERS]
     if not batch:
-        return []
+        return [], 0
     new = claim_all(session, batch)
+    applied = len(new)
     tally, effects = Tally(), []
     for event in batch:
         if str(event["id"]) not in new:
             continue
         new.discard(str(event["id"]))  # the same event twice in one batch counts once
-        one = Tally()
-        savepoint = session.begin_nested() if event["type"] in WRITES_ITSELF else None
+        # A counting applier reads all it needs before it adds anything, so it may add straight
+        # into the batch's tally; one that writes SQL gets a tally (and savepoint) of its own.
+        writes = event["type"] in WRITES_ITSELF
+        one = Tally() if writes else tally
+        savepoint = session.begin_nested() if writes else None
         try:
             effect = APPLIERS[event["type"]](session, outbox, event,
                                              parse_time(event["occurred_at"]), one)
@@ -359,14 +368,14 @@ def apply_batch(session, outbox, batch):
             continue
         if savepoint is not None:
             savepoint.commit()
-        tally.merge(one)
+            tally.merge(one)
         if effect:
             effects.append(effect)
     totals = tally.flush(session)
     for effect in effects:
         if effect["kind"] == "top":
             effect["value"] = totals[(effect["day"], effect["product_id"])][effect["board"]]
-    return effects
+    return effects, applied
 
 
 def apply(session, outbox, event):

@@ -18,6 +18,7 @@ import logging
 import uuid
 from datetime import datetime, timezone
 
+import redis as redis_lib
 from nameko.dependency_providers import Config
 from nameko.timer import timer
 
@@ -35,7 +36,8 @@ from services.analytics.timeseries import SERIES, TimeSeries
 log = logging.getLogger(__name__)
 
 CONSUMER = "analytics_consumer"
-CONSUMER_BATCH = 200   # stream entries per transaction (kit/streams.py batches)
+CONSUMER_BATCH = 1000  # stream entries per transaction (kit/streams.py batches)
+CONSUMER_IN_FLIGHT = 2  # batches applied at once: one commits while the next is read
 STAFF_ROLES = ("support", "admin")
 LATENCY_DRAIN_S = 1
 LATENCY_BATCH = 5000
@@ -58,7 +60,8 @@ class AnalyticsService(sidedoor.SideDoor):
 
     # --- fed by the streams -------------------------------------------------------------------
 
-    @stream_handler(*events.STREAMS, group=CONSUMER, batch=CONSUMER_BATCH)
+    @stream_handler(*events.STREAMS, group=CONSUMER, batch=CONSUMER_BATCH,
+                    in_flight=CONSUMER_IN_FLIGHT)
     def record_events(self, batch):
         """Apply a read's events to the rollups in one transaction, each once (by event id),
         then move the live figures."""
@@ -66,8 +69,9 @@ class AnalyticsService(sidedoor.SideDoor):
         if not batch:
             return
         with self.db.transaction() as session:
-            effects = recording.apply_batch(session, self.outbox, batch)
-        Live(self.redis).apply_all(effects)
+            effects, applied = recording.apply_batch_counted(session, self.outbox, batch)
+        if applied:
+            Live(self.redis).apply_all(effects, rollups_changed=True)
 
     @rpc
     def record_client_events(self, batch):
@@ -76,7 +80,10 @@ class AnalyticsService(sidedoor.SideDoor):
         batch = schemas.load_batch(batch)
         with self.db.transaction() as session:
             accepted, duplicates = client_events.record_batch(session, self.outbox, batch)
-        Live(self.redis).seen(batch["user_id"] or batch["session_id"])
+        live = Live(self.redis)
+        live.seen(batch["user_id"] or batch["session_id"])
+        if accepted:
+            live.apply_all([], rollups_changed=True)
         return {"accepted": accepted, "duplicates": duplicates}
 
     @timer(interval=LATENCY_DRAIN_S)
@@ -105,7 +112,10 @@ class AnalyticsService(sidedoor.SideDoor):
             raise NotFound("unknown_metric", f"No metric called {name!r}.",
                            {"metrics": sorted(metrics.METRICS)})
         args = schemas.load_range(params or {})
-        return {"metric": name, **metrics.METRICS[name](self.db.session, args)}
+        gen = self._generation()
+        answer = {"metric": name, **metrics.METRICS[name](self.db.session, args)}
+        self._store("metric", name, params, gen, answer)
+        return answer
 
     @rpc
     def series(self, actor, name, params=None):
@@ -119,6 +129,22 @@ class AnalyticsService(sidedoor.SideDoor):
                 "start": args["start"].isoformat(), "stop": args["stop"].isoformat(),
                 "points": self.timeseries.series(name, args["start"], args["stop"],
                                                  args["every"])}
+
+    def _generation(self):
+        try:
+            return analytics_live.generation(self.redis)
+        except redis_lib.RedisError:
+            return None
+
+    def _store(self, kind, name, params, gen, answer):
+        """Keep the answer for the gateway to serve until the rollups move (kit/analytics_live);
+        Redis away only means the next request asks again."""
+        if gen is None:
+            return
+        try:
+            analytics_live.store_answer(self.redis, kind, name, params, gen, answer)
+        except redis_lib.RedisError as exc:
+            log.warning("answer not cached: %r", exc)
 
     @rpc
     def live(self, actor, limit=5):

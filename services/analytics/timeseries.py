@@ -12,17 +12,22 @@ overwrites itself (see points.py), so a batch that was written but not acknowled
 Reading: Flux through the client's query API. A failed query raises Unavailable
 `timeseries_unavailable` (503 at the gateway); the PostgreSQL rollups do not depend on it.
 """
+import json
 import logging
 import time
+from datetime import datetime, timezone
 
+import redis as redis_lib
 import sqlalchemy as sa
 from influxdb_client import InfluxDBClient
 from influxdb_client.client.write_api import SYNCHRONOUS
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 
+from kit import analytics_live
 from kit.db import database_uri, make_engine
 from kit.errors import Unavailable
+from kit.retry import run_forever
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,7 @@ SERIES = {
     "conversions": ("conversions", "count", "sum"),
     "latency_ms": ("latency", "ms", "mean"),
 }
+EVERY_S = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 
 
 def influx_settings(config):
@@ -59,8 +65,9 @@ def influx_settings(config):
 
 
 class TimeSeriesWriter:
-    def __init__(self, engine, settings):
+    def __init__(self, engine, settings, redis=None):
         self.engine = engine
+        self.redis = redis
         self.s = settings
         self.client = InfluxDBClient(url=settings["url"], token=settings["token"],
                                      org=settings["org"], timeout=settings["timeout_ms"],
@@ -79,36 +86,46 @@ class TimeSeriesWriter:
                 "FOR UPDATE SKIP LOCKED"), {"n": self.s["batch"]}).all()
             if not rows:
                 return 0
-            self.write_api.write(bucket=self.s["bucket"], org=self.s["org"],
-                                 record=[r.line for r in rows])
+            lines = [r.line for r in rows]
+            self.write_api.write(bucket=self.s["bucket"], org=self.s["org"], record=lines)
             conn.execute(sa.text("DELETE FROM influx_pending WHERE id = ANY(:ids)"),
                          {"ids": [r.id for r in rows]})
         WRITTEN.inc(len(rows))
+        self._note_late(lines)
         return len(rows)
+
+    def _note_late(self, lines):
+        """A point older than LATE_S may fall in a closed window someone cached: new generation.
+        Timed after the write, so an answer read before it is never kept under the new one."""
+        if self.redis is None:
+            return
+        oldest = min(int(line.rsplit(" ", 1)[1]) for line in lines) / 1e9
+        if oldest < time.time() - analytics_live.LATE_S:
+            try:
+                self.redis.incr(analytics_live.SERIES_GEN)
+            except redis_lib.RedisError as exc:
+                log.warning("late points written but the series cache not renewed: %r", exc)
 
     def pending(self):
         with self.engine.connect() as conn:
             return conn.execute(sa.text("SELECT count(*) FROM influx_pending")).scalar()
 
+    def _flush_step(self):
+        try:
+            written = self.flush_once()
+        except Exception as exc:  # InfluxDB (or the DB) away: keep the rows, count, retry
+            self.failures += 1
+            FAILURES.inc()
+            self.last_error = repr(exc)[:300]
+            raise
+        self.last_error = None
+        if written < self.s["batch"]:
+            time.sleep(self.s["flush_interval_ms"] / 1000.0)
+
     def run(self):
         self._running = True
-        backoff = 0.2
-        idle = self.s["flush_interval_ms"] / 1000.0
-        while self._running:
-            try:
-                written = self.flush_once()
-                self.last_error = None
-                backoff = 0.2
-                if written < self.s["batch"]:
-                    time.sleep(idle)
-            except Exception as exc:  # InfluxDB (or the DB) away: keep the rows, count, retry
-                self.failures += 1
-                FAILURES.inc()
-                self.last_error = repr(exc)[:300]
-                log.warning("influx write failed (%d so far), retrying in %.1fs: %s",
-                            self.failures, backoff, self.last_error)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, self.s["max_backoff_s"])
+        run_forever(self._flush_step, name="influx flusher", stopped=lambda: not self._running,
+                    start=0.2, cap=self.s["max_backoff_s"], quiet=(Exception,))
 
     def stop(self):
         self._running = False
@@ -117,6 +134,41 @@ class TimeSeriesWriter:
     # ---- reading -----------------------------------------------------------------------------
 
     def series(self, metric, start, stop, every):
+        """Points over [start, stop): the windows that closed LATE_S before now come from Redis
+        when they were asked before (one Flux query then, none after); the open ones are asked
+        of InfluxDB each time. Windows align to the epoch either way, so the two parts join
+        into exactly the answer one query over the whole range would give."""
+        step = EVERY_S.get(every)
+        closed = None
+        if step and self.redis is not None:
+            edge = (int(time.time()) - analytics_live.LATE_S) // step * step
+            closed = min(datetime.fromtimestamp(edge, timezone.utc), stop)
+            if closed <= start:
+                closed = None
+        if closed is None:
+            return self._query_series(metric, start, stop, every)
+        points = self._closed_series(metric, start, closed, every)
+        if closed < stop:
+            points += self._query_series(metric, closed, stop, every)
+        return points
+
+    def _closed_series(self, metric, start, stop, every):
+        key = f"analytics:series:{metric}:{every}:{_rfc(start)}:{_rfc(stop)}"
+        try:
+            gen = self.redis.get(analytics_live.SERIES_GEN) or "0"
+            hit = self.redis.get(f"{key}:{gen}")
+        except redis_lib.RedisError:
+            return self._query_series(metric, start, stop, every)
+        if hit is not None:
+            return json.loads(hit)
+        points = self._query_series(metric, start, stop, every)
+        try:
+            self.redis.set(f"{key}:{gen}", json.dumps(points), ex=analytics_live.SERIES_TTL_S)
+        except redis_lib.RedisError:
+            pass
+        return points
+
+    def _query_series(self, metric, start, stop, every):
         measurement, field, agg = SERIES[metric]
         flux = (
             f'from(bucket: "{self.s["query_bucket"]}")'
@@ -174,7 +226,9 @@ class TimeSeries(DependencyProvider):
         config = self.container.config
         self.engine = make_engine(database_uri(config, self.container.service_name),
                                   pool_size=2, max_overflow=2)
-        self.writer = TimeSeriesWriter(self.engine, influx_settings(config))
+        self.redis = redis_lib.Redis.from_url(config["REDIS_URI"], decode_responses=True,
+                                              socket_timeout=2, socket_connect_timeout=2)
+        self.writer = TimeSeriesWriter(self.engine, influx_settings(config), self.redis)
 
     def start(self):
         self.container.spawn_managed_thread(self.writer.run, identifier="influx_flusher")
@@ -182,6 +236,7 @@ class TimeSeries(DependencyProvider):
     def stop(self):
         self.writer.stop()
         self.engine.dispose()
+        self.redis.close()
 
     def kill(self):
         self.stop()

@@ -19,6 +19,19 @@ def test_one_events_point_is_the_same_point_every_time_and_two_events_never_coll
     assert points.sale(first, AT.isoformat(), 1, "INR") == points.sale(first, AT, 1, "INR")
 
 
+@pytest.mark.parametrize("measurement, fields, tags", [
+    ("sales", {"amount": 149950, "orders": 1}, {"currency": "INR"}),
+    ("latency", {"ms": 12.5}, {"route": "GET /api/products/<int:id>,x=y"}),
+    ("latency", {"ms": 3.0}, {"route": "tab\tback\\slash", "empty": "", "none": None}),
+    ("add_to_cart", {"quantity": 2, "count": 1}, None),
+    ("note", {"text": 'say "hi" \\ bye', "ok": True}, {"b": "2", "a": "1"}),
+])
+def test_the_fast_line_formatter_spells_points_as_influxdb_client_does(measurement, fields, tags):
+    event = uuid.uuid4()
+    assert points.line(measurement, AT, event, fields, tags) == \
+        points.point_line(measurement, AT, event, fields, tags)
+
+
 @pytest.mark.parametrize("params, code", [
     ({"from": "2026-12-05", "to": "2026-12-01"}, "invalid_range"),
     ({"from": "2025-01-01", "to": "2026-01-02"}, "range_too_long"),
