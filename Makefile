@@ -2,7 +2,8 @@
 # (ops/servers.sh), our processes are supervised by ops/platformctl.py.
 #
 #   make up       install + start servers, create .venv, start the platform (env dev)
-#   make test     servers + .venv, then pytest (tests start their own processes in env test)
+#   make test     servers + .venv, then pytest (tests start their own processes in env test;
+#                 tests/resilience's short stories in env chaos on ops/chaos_servers.sh's servers)
 #   make status   servers and processes, with health
 #   make down     stop the platform, then the servers that `make up` started
 #   make bench    run every bench/*.py in order
@@ -60,9 +61,11 @@ status:
 
 # AARYA_ENV=test so anything that loads config without naming an env gets the test one, never dev.
 # Leftover test processes (a crashed test's) are stopped afterwards, whatever the outcome.
+# tests/resilience runs its short stories there (a few seconds of load per fault, on the chaos
+# servers of ops/chaos_servers.sh, which its fixture starts); `make chaos` runs the long ones.
 test: servers venv
-	@rc=0; AARYA_ENV=test $(VENV)/bin/pytest -q --ignore=tests/resilience || rc=$$?; \
-	$(PLATFORMCTL) down --env test || true; \
+	@rc=0; AARYA_ENV=test $(VENV)/bin/pytest -q || rc=$$?; \
+	$(PLATFORMCTL) down --env test || true; $(PLATFORMCTL) down --env chaos || true; \
 	exit $$rc
 
 bench: servers venv

@@ -51,15 +51,17 @@ def authenticate(token):
     return principal
 
 
-def session_of_bearer():
-    """The session id of this request's Bearer token if it checks out locally, else None:
-    the rate limiter asks Redis about its revocation in its own round trip."""
+def caller_of_bearer():
+    """(user_id, session_id) of this request's Bearer token if it checks out locally (signature,
+    expiry), else None: the rate limiter counts per user by it and asks Redis about the
+    session's revocation in its own round trip."""
     token = bearer_token()
     if not token:
         return None
     try:
-        return str(decode_access_token(current_app.config["AARYA"]["AUTH"], token)["sid"])
-    except (InvalidToken, ValueError, KeyError):
+        claims = decode_access_token(current_app.config["AARYA"]["AUTH"], token)
+        return int(claims["sub"]), str(claims["sid"])
+    except (InvalidToken, ValueError, KeyError, TypeError):
         return None
 
 

@@ -38,7 +38,7 @@ def fuzz(gateway_url, token, role):
         args += ["--phases", "examples,coverage,fuzzing", "--max-examples", "30",
                  "--max-time", "600"]
     else:
-        args += ["--phases", "examples,fuzzing", "--max-examples", "3", "--max-time", "40",
+        args += ["--phases", "examples,fuzzing", "--max-examples", "3", "--max-time", "25",
                  "--exclude-path-regex", "^/sse/"]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.security.fuzz_hooks",
            "PYTHONPATH": str(ROOT)}
