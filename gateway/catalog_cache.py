@@ -39,6 +39,7 @@ from urllib.parse import urlencode
 import redis
 from flask import Response, request
 
+from gateway import round_trip
 from gateway.realtime.tail import Follower
 from gateway.redis_client import redis_client
 
@@ -107,12 +108,29 @@ class Lookup:
     body: str | None = None
 
 
+@round_trip.rides_with("catalog.get_product")
+def _product_lookup(pipe, view_args):
+    """HMGET the entry and GET its generation in the request's one round trip (round_trip.py)."""
+    product_id = view_args.get("product_id")
+    pipe.hmget(product_key(product_id), "etag", "body")
+    pipe.get(product_gen_key(product_id))
+    return lambda replies: (product_id, replies[0][0], replies[0][1], replies[1] or "")
+
+
 def lookup_product(product_id, bypass=False):
     """The cached product read, and the generation to write under if it was missing.
 
-    A hit is one HMGET. On a miss the generation is read next, still before the service is
-    asked, which is all the compare-and-set in `store` needs."""
+    Usually already read in the rate limiter's round trip (entry and generation together, so
+    a miss still notes the generation before the service is asked, which is all the
+    compare-and-set in `store` needs). Else a hit is one HMGET, and a miss reads the
+    generation next."""
     slot = Slot(product_key(product_id), product_gen_key(product_id), "", PRODUCT_TTL_S)
+    ridden = round_trip.answer()
+    if ridden is not None and ridden[0] == product_id:
+        _, etag, body, slot.gen = ridden
+        if not bypass and etag and body is not None:
+            return Lookup(slot, etag, body)
+        return Lookup(slot)
     try:
         client = redis_client()
         if not bypass:

@@ -16,24 +16,25 @@ from gevent.event import Event
 
 
 class Outlet:
-    __slots__ = ("sock", "framing", "lock", "pending", "pending_count", "in_flight", "held",
-                 "partial", "failed", "wake")
+    __slots__ = ("sock", "framing", "lock", "pending", "pending_count", "rest", "held",
+                 "failed", "wake")
 
     def __init__(self, sock, framing, lock=None):
         self.sock = sock            # a gevent socket
         self.framing = framing      # messages.WS / SSE_CHUNKED / SSE
         self.lock = lock            # a Semaphore other writers of this socket take, or None
-        self.pending = []           # bytes not yet handed to the kernel, oldest first
-        self.pending_count = 0      # messages they hold
-        self.in_flight = 0          # messages in a blocking drain() right now
-        self.held = False           # we hold `lock`: a frame is half written, or drain() runs
-        self.partial = False        # pending[0] is the rest of a half-written write
+        self.pending = []           # frames not yet handed to the kernel, oldest first
+        self.pending_count = 0
+        self.rest = b""             # the unsent end of a write the kernel took part of
+        self.held = False           # we hold `lock` (a write is half done, or drain() runs)
         self.failed = False         # the socket refused a write (the peer is gone)
         self.wake = Event()         # the connection's greenlet has something to do
 
     @property
     def backlog(self):
-        return self.pending_count + self.in_flight
+        """Messages waiting for the socket (what is being written counts no more, as with
+        a queue its writer took them from)."""
+        return self.pending_count
 
     def push(self, message):
         """Queue one message's bytes; no I/O (call `flush()` after a batch)."""
@@ -49,7 +50,7 @@ class Outlet:
             self.wake.set()  # another writer is mid-frame: drain() waits for it
             return
         self.held = True
-        data, count = self._take()
+        data = self._take()
         try:
             sent = self.sock.send(data, 0, timeout=0.0)
         except BlockingIOError:
@@ -63,38 +64,35 @@ class Outlet:
             self._release()
             return
         # The kernel took part of it: keep the lock so nobody writes into the middle of a frame.
-        self.pending.insert(0, data[sent:])
-        self.pending_count += count
-        self.partial = True
+        self.rest = data[sent:]
         self.wake.set()
 
     def drain(self):
-        """In the connection's greenlet: write everything pending, blocking as long as it takes
-        (the hub cuts the socket of a dropped client that never reads, hub.Hub._cut)."""
+        """In the connection's greenlet: write the rest of a half-done write and everything
+        pending, blocking as long as it takes (the hub cuts the socket of a dropped client that
+        never reads, hub.Hub._cut)."""
         try:
-            while self.pending and not self.failed:
+            while (self.rest or self.pending) and not self.failed:
                 if not self.held:
                     if self.lock is not None:
                         self.lock.acquire()
                     self.held = True
-                data, count = self._take()
-                self.in_flight = count
+                if self.rest:
+                    data, self.rest = self.rest, b""
+                else:
+                    data = self._take()
                 try:
                     self.sock.sendall(data)
                 except OSError:
                     self.failed = True
                     raise
-                finally:
-                    self.in_flight = 0
-                self.partial = False
         finally:
             self._release()
 
     def abandon(self):
-        """The client was dropped: forget what it will never get, but the rest of a frame
-        already half written (the connection must end on a frame boundary)."""
-        keep = self.pending[:1] if self.partial else []
-        self.pending, self.pending_count = keep, len(keep)
+        """The client was dropped: forget what it will never get, but the rest of a write
+        already begun (the connection must end on a frame boundary)."""
+        self.pending, self.pending_count = [], 0
         self.wake.set()
 
     def wait(self, timeout):
@@ -105,14 +103,11 @@ class Outlet:
 
     def _take(self):
         data = self.pending[0] if len(self.pending) == 1 else b"".join(self.pending)
-        count = self.pending_count
         self.pending, self.pending_count = [], 0
-        self.partial = False
-        return data, count
+        return data
 
     def _release(self):
         if self.held:
             self.held = False
             if self.lock is not None:
                 self.lock.release()
-
