@@ -64,6 +64,18 @@ def encode_frame(framing, json_text, sse_text):
     return sse_text().encode()
 
 
+def cached_frame(message, framing):
+    """`message`'s bytes in `framing`, encoded on first use and kept on the message."""
+    frames = message._frames
+    if frames is None:
+        frames = message._frames = {}
+    data = frames.get(framing)
+    if data is None:
+        data = frames[framing] = encode_frame(framing, lambda: message.json,
+                                              lambda: message.sse)
+    return data
+
+
 def dumps(payload):
     return json.dumps(payload, separators=(",", ":"), default=str)
 
@@ -85,13 +97,7 @@ class EventMessage:
 
     def frame(self, framing):
         """The bytes a socket of this framing gets: made by the first, shared by all."""
-        frames = self._frames
-        if frames is None:
-            frames = self._frames = {}
-        data = frames.get(framing)
-        if data is None:
-            data = frames[framing] = encode_frame(framing, lambda: self.json, lambda: self.sse)
-        return data
+        return cached_frame(self, framing)
 
     @property
     def json(self):
@@ -117,15 +123,12 @@ class Control:
         self._json = None
         self._frames = None
 
+    @property
+    def sse(self):
+        return sse_frame(self.json)
+
     def frame(self, framing):
-        frames = self._frames
-        if frames is None:
-            frames = self._frames = {}
-        data = frames.get(framing)
-        if data is None:
-            data = frames[framing] = encode_frame(framing, lambda: self.json,
-                                                  lambda: sse_frame(self.json))
-        return data
+        return cached_frame(self, framing)
 
     @property
     def json(self):
