@@ -1,11 +1,12 @@
 """Gateway throughput: raw GET /health against signed-in GET /api/users/me, in one run.
 
-    .venv/bin/python bench/gateway_bench.py [--seconds 10] [--connections 64] [--threads 2]
+    .venv/bin/python bench/gateway_bench.py [--env test9] [--seconds 10] [--connections 64]
+        [--threads 2]
 
-Starts its own gateway (gunicorn, gevent worker, 2 workers) and users service in the test env
-(vhost aarya_test, Redis db 1, users_db_test, free loopback ports), registers a shopper, signs
-in, then runs `wrk --latency` on each path (bench/wrk/bearer.lua adds the Authorization header)
-after a short warm-up, and prints req/s with p50/p99, plus the CPU time the gateway (master and
+Starts its own gateway (gunicorn, gevent worker, 2 workers) and users service in a test env
+(default $AARYA_TEST_ENV, else `test`: its vhost, Redis db and users DB; free loopback
+ports), registers a shopper, signs in, then runs `wrk --latency` on each path
+(bench/wrk/bearer.lua adds the Authorization header) after a short warm-up, and prints req/s with p50/p99, plus the CPU time the gateway (master and
 workers) and the users service spent per request — steadier than req/s on a shared machine.
 Any other users replica running in the test vhost shares the RPC queue, so the users column
 then undercounts. Prints figures, asserts nothing.
@@ -34,10 +35,15 @@ sys.path.insert(0, str(ROOT))
 
 from kit.config import load_config  # noqa: E402
 
-ENV = "test"
+ENV = os.environ.get("AARYA_TEST_ENV", "test")  # --env sets it
 BIN = Path(sys.executable).parent
 BEARER_LUA = ROOT / "bench" / "wrk" / "bearer.lua"
 GATEWAY_WORKERS = 2
+
+
+def set_env(env):
+    global ENV
+    ENV = env
 
 
 def main():
@@ -46,7 +52,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds per path first")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--env", default=ENV)
     args = parser.parse_args()
+    set_env(args.env)
 
     wrk = shutil.which("wrk")
     if not wrk:

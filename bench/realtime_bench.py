@@ -1,11 +1,12 @@
-"""Real-time fan-out: how many WebSocket + SSE clients ONE gateway worker holds, what each costs in
+"""Real-time fan-out: how many WebSocket + SSE clients a gateway's workers hold, what each costs in
 memory, and how long an event takes from XADD to a client's socket.
 
     .venv/bin/python bench/realtime_bench.py [--env test] [--sse 5000] [--ws 5000]
-        [--rate 500] [--broadcast-rate 2] [--seconds 20] [--client-procs 2]
+        [--rate 500] [--broadcast-rate 2] [--seconds 20] [--client-procs 2] [--workers 1]
 
 Starts its own users service (presence asks it about every user's first socket) and a gateway
-with ONE gunicorn gevent worker on free loopback ports, in the given env's vhost and Redis db.
+with --workers gunicorn gevent workers (each tails the streams; the kernel spreads the clients
+over them) on free loopback ports, in the given env's vhost and Redis db.
 Client processes (gevent, raw sockets: a minimal WebSocket client and an SSE reader) open the
 sockets, ramping up; then events are XADDed at --rate per second, each carrying its send time,
 and every client notes the delay when the event reaches it. Prints figures, asserts nothing.
@@ -221,6 +222,7 @@ def main():
     parser.add_argument("--users", type=int, default=1250)
     parser.add_argument("--products", type=int, default=2000)
     parser.add_argument("--client-procs", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=1, help="gunicorn workers")
     parser.add_argument("--client", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -253,12 +255,12 @@ def main():
         processes.append(start("gateway", logs, args.env,
                                [str(BIN / "gunicorn"), "-c", "gateway/gunicorn_conf.py",
                                 "gateway.app:create_app()"],
-                               GATEWAY_BIND=gateway_addr, GATEWAY_WORKERS=1,
+                               GATEWAY_BIND=gateway_addr, GATEWAY_WORKERS=args.workers,
                                RATE_LIMIT_PER_MINUTE=10 ** 9))
         wait_healthy(f"http://{gateway_addr}/health", processes[-1])
-        worker = gunicorn_worker(processes[-1].pid)
+        workers = gunicorn_workers(processes[-1].pid, args.workers)
         time.sleep(2)
-        rss_idle = rss_kib(worker)
+        rss_idle = rss_kib(workers)
 
         # Who connects: tokens for shoppers nobody registered (presence still asks the users
         # service about each one's first socket, which answers not found).
@@ -294,14 +296,15 @@ def main():
             ready, failed = ready + int(line[1]), failed + int(line[3])
         connect_s = time.monotonic() - started_connecting
         time.sleep(3)  # let presence RPCs and subscriptions settle
-        rss_held = rss_kib(worker)
-        print(f"gateway: 1 gunicorn gevent worker (pid {worker}), env {args.env}; "
+        rss_held = rss_kib(workers)
+        pids = " ".join(map(str, workers))
+        print(f"gateway: {len(workers)} gunicorn gevent worker(s) (pid {pids}), env {args.env}; "
               f"ulimit -n {hard}; {args.client_procs} gevent client processes; "
               f"{os.cpu_count()} CPUs shared by all")
         print(f"connections held: {ready:,} of {args.sse + args.ws:,} "
               f"({args.sse:,} SSE /sse/stock-alerts, {args.ws // 2 + args.ws % 2:,} /ws/inventory, "
               f"{args.ws // 2:,} /ws/orders), {failed} failed, opened in {connect_s:.1f} s")
-        print(f"gateway worker RSS: {rss_idle / 1024:.1f} MiB idle → {rss_held / 1024:.1f} MiB "
+        print(f"gateway workers' RSS: {rss_idle / 1024:.1f} MiB idle → {rss_held / 1024:.1f} MiB "
               f"holding them: {(rss_held - rss_idle) / max(ready, 1):.1f} KiB per connection")
 
         publisher = Publisher(rdb, make_envelope, to_stream_fields, args)
@@ -309,9 +312,9 @@ def main():
         for client in clients:
             client.stdin.write("measure\n")
             client.stdin.flush()
-        cpu_before = cpu_seconds(worker)
+        cpu_before = cpu_seconds(workers)
         published = publisher.run(args.seconds)
-        cpu_used = cpu_seconds(worker) - cpu_before
+        cpu_used = cpu_seconds(workers) - cpu_before
         time.sleep(1)  # the last events' deliveries
         results = []
         for client in clients:
@@ -319,7 +322,7 @@ def main():
             client.stdin.flush()
             line = client.stdout.readline()
             results.append(json.loads(line.split(" ", 1)[1]))
-        rss_end = rss_kib(worker)
+        rss_end = rss_kib(workers)
         report(results, published, args, cpu_used, rss_end)
     finally:
         for client in clients:
@@ -397,7 +400,7 @@ def report(results, published, args, cpu_used, rss_end):
     for r in results:
         for reason, n in r["closed"].items():
             closes[reason] = closes.get(reason, 0) + n
-    print(f"gateway worker CPU while publishing: {cpu_used / args.seconds:.0%} of one core "
+    print(f"gateway workers' CPU while publishing: {cpu_used / args.seconds:.0%} of one core "
           f"({cpu_used * 1e6 / max(len(everything), 1):.0f} µs per delivery); "
           f"RSS at the end {rss_end / 1024:.1f} MiB")
     client_cpu = ", ".join(f"{r['cpu'] / args.seconds:.0%}" for r in results)
@@ -461,9 +464,10 @@ def stop(proc):
             proc.wait(5)
 
 
-def gunicorn_worker(master_pid, timeout=30):
+def gunicorn_workers(master_pid, count, timeout=30):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        found = []
         for entry in os.listdir("/proc"):
             if entry.isdigit():
                 try:
@@ -471,21 +475,29 @@ def gunicorn_worker(master_pid, timeout=30):
                 except OSError:
                     continue
                 if int(stat[stat.rindex(")") + 2:].split()[1]) == master_pid:
-                    return int(entry)
+                    found.append(int(entry))
+        if len(found) >= count:
+            return sorted(found)
         time.sleep(0.2)
-    sys.exit("no gunicorn worker appeared")
+    sys.exit(f"fewer than {count} gunicorn workers appeared")
 
 
-def rss_kib(pid):
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+def rss_kib(pids):
+    """Resident memory of the workers, added up."""
+    total = 0
+    for pid in pids:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
 
 
-def cpu_seconds(pid):
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pids):
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 if __name__ == "__main__":

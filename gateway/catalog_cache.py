@@ -10,9 +10,9 @@ ETag (a hash of the body), and `If-None-Match` gets a 304. Keys, in the env's Re
                                       normalised filters), trending, categories, brands
   cache:product_events:last_id        the last product_events entry a listener has handled
 
-Invalidation: every gateway worker runs ONE listener greenlet (`ProductEventsListener`) doing
-XREAD BLOCK on `product_events` with a Redis client of its own (its socket timeout outlasts the
-block). For each event except product.viewed it bumps the product's generation and deletes
+Invalidation: every gateway worker follows `product_events` through its one stream reader
+(gateway/realtime/tail.py, shared with the real-time hub: one XREAD loop per worker) with
+`CacheInvalidation`. For each event except product.viewed it bumps the product's generation and deletes
 its entry, and bumps the listing generation, a batch of entries in one MULTI. Listings carry
 the generation in their key, so one INCR retires every listing at once (O(1)); the orphans
 expire. TTLs are only a safety net (PRODUCT_TTL_S). Every worker sees every event, so a
@@ -22,9 +22,9 @@ and tests can read "every worker handled it" from that).
 Races: a read that misses notes the generation first (same round trip as the lookup), asks
 the service, then writes with a Lua compare-and-set that refuses if the generation moved. An
 event landing between the service's answer and the write therefore leaves no stale entry.
-The listener resumes from `cache:product_events:last_id` (shared by every worker) rather than
+The follower resumes from `cache:product_events:last_id` (shared by every worker) rather than
 from `$` whenever one exists, so events that arrived while no gateway ran are not missed; a
-listener that loses Redis picks up again from the last entry it handled.
+reader that loses Redis picks up again from the last entry it handled.
 
 Redis trouble never fails a read: the lookup counts as a miss and the write is skipped.
 """
@@ -32,8 +32,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
-import time
 from collections import Counter
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -41,6 +39,8 @@ from urllib.parse import urlencode
 import redis
 from flask import Response, request
 
+from gateway import round_trip
+from gateway.realtime.tail import Follower
 from gateway.redis_client import redis_client
 
 log = logging.getLogger(__name__)
@@ -55,10 +55,6 @@ GEN_TTL_S = 86_400        # far longer than any read in flight (see `store`)
 # Events that do not change what a product read shows; anything else about a product drops it.
 HARMLESS_EVENTS = frozenset({"product.viewed"})
 
-LISTEN_BLOCK_MS = 5_000
-LISTEN_SOCKET_TIMEOUT_S = 15   # > the block: redis-py's default 5 s would cut every XREAD short
-LISTEN_BATCH = 500
-RETRY_DELAYS_S = (0.2, 0.5, 1, 2, 5)
 
 # KEYS: the entry, the generation counter it depends on. ARGV: the generation read before the
 # service was asked ('' when unset), etag, body, ttl. Writes only if no event bumped it since.
@@ -112,12 +108,29 @@ class Lookup:
     body: str | None = None
 
 
+@round_trip.rides_with("catalog.get_product")
+def _product_lookup(pipe, view_args):
+    """HMGET the entry and GET its generation in the request's one round trip (round_trip.py)."""
+    product_id = view_args.get("product_id")
+    pipe.hmget(product_key(product_id), "etag", "body")
+    pipe.get(product_gen_key(product_id))
+    return lambda replies: (product_id, replies[0][0], replies[0][1], replies[1] or "")
+
+
 def lookup_product(product_id, bypass=False):
     """The cached product read, and the generation to write under if it was missing.
 
-    A hit is one HMGET. On a miss the generation is read next, still before the service is
-    asked, which is all the compare-and-set in `store` needs."""
+    Usually already read in the rate limiter's round trip (entry and generation together, so
+    a miss still notes the generation before the service is asked, which is all the
+    compare-and-set in `store` needs). Else a hit is one HMGET, and a miss reads the
+    generation next."""
     slot = Slot(product_key(product_id), product_gen_key(product_id), "", PRODUCT_TTL_S)
+    ridden = round_trip.answer()
+    if ridden is not None and ridden[0] == product_id:
+        _, etag, body, slot.gen = ridden
+        if not bypass and etag and body is not None:
+            return Lookup(slot, etag, body)
+        return Lookup(slot)
     try:
         client = redis_client()
         if not bypass:
@@ -245,81 +258,54 @@ def forget_everything(client):
     client.incr(LISTING_GEN_KEY)
 
 
-class ProductEventsListener:
-    """One per gateway worker: reads product_events and drops what each event changed."""
+class CacheInvalidation(Follower):
+    """The cache's follower of the worker's one stream reader (gateway/realtime/tail.py):
+    product_events from the shared last handled id, dropping what each batch changed."""
 
-    def __init__(self, redis_uri, block_ms=LISTEN_BLOCK_MS):
-        self.redis_uri = redis_uri
-        self.block_ms = block_ms
-        self.last_id = None
+    streams = (STREAM,)
+
+    def __init__(self):
+        self.positions = None
         self.handled = 0
 
-    def connect(self):
-        return redis.Redis.from_url(self.redis_uri, decode_responses=True,
-                                    socket_timeout=LISTEN_SOCKET_TIMEOUT_S,
-                                    socket_connect_timeout=5, health_check_interval=0)
+    @property
+    def last_id(self):
+        return (self.positions or {}).get(STREAM)
 
-    def start_id(self, client):
-        """Where to read from: the shared last handled id if there is one (catching up with
-        what arrived while no gateway listened), else the stream's current end."""
-        shared = client.get(LAST_ID_KEY)
-        if shared:
-            first = client.xrange(STREAM, count=1)
-            if first and _id_tuple(first[0][0]) > _id_tuple(shared):
-                length = client.xlen(STREAM)
-                log.warning("product_events was trimmed past %s (now %d entries from %s); "
-                            "dropping the whole response cache", shared, length, first[0][0])
-                forget_everything(client)
-            return shared
-        newest = client.xrevrange(STREAM, count=1)
-        return newest[0][0] if newest else "0-0"
+    def start(self, client):
+        self.positions = {STREAM: start_id(client)}
+        log.info("response cache listening on %s from %s (pid %s)", STREAM, self.last_id,
+                 os.getpid())
 
-    def run(self):
-        failures = 0
-        client = None
-        while True:
-            try:
-                if client is None:
-                    client = self.connect()
-                    if self.last_id is None:
-                        self.last_id = self.start_id(client)
-                        log.info("response cache listening on %s from %s (pid %s)", STREAM,
-                                 self.last_id, os.getpid())
-                self.poll(client)
-                failures = 0
-            except redis.RedisError:
-                delay = RETRY_DELAYS_S[min(failures, len(RETRY_DELAYS_S) - 1)]
-                failures += 1
-                log.warning("response cache listener lost Redis; retrying in %ss", delay,
-                            exc_info=failures == 1)
-                if client is not None:
-                    client.close()
-                client = None
-                time.sleep(delay)
-            except Exception:  # a bug must not end invalidation for the worker's lifetime
-                log.exception("response cache listener failed; restarting it")
-                time.sleep(1)
+    def handle(self, client, stream, entries):
+        per_product, changes = products_changed(entries)
+        newest = entries[-1][0]
+        invalidate(client, per_product, changes, last_id=newest)
+        self.positions[STREAM] = newest
+        self.handled += len(entries)
 
-    def poll(self, client):
-        answer = client.xread({STREAM: self.last_id}, count=LISTEN_BATCH, block=self.block_ms)
-        for _, entries in answer or ():
-            if not entries:
-                continue
-            per_product, changes = products_changed(entries)
-            newest = entries[-1][0]
-            invalidate(client, per_product, changes, last_id=newest)
-            self.last_id = newest
-            self.handled += len(entries)
+
+def start_id(client):
+    """Where to read from: the shared last handled id if there is one (catching up with what
+    arrived while no gateway listened), else the stream's current end."""
+    shared = client.get(LAST_ID_KEY)
+    if shared:
+        first = client.xrange(STREAM, count=1)
+        if first and _id_tuple(first[0][0]) > _id_tuple(shared):
+            length = client.xlen(STREAM)
+            log.warning("product_events was trimmed past %s (now %d entries from %s); "
+                        "dropping the whole response cache", shared, length, first[0][0])
+            forget_everything(client)
+        return shared
+    newest = client.xrevrange(STREAM, count=1)
+    return newest[0][0] if newest else "0-0"
 
 
 def init_app(app, config):
-    """Start this worker's listener, but only in a gevent-patched gunicorn worker: an app made
-    in a plain process (a test reading the URL map) must not open a blocking reader."""
-    from gevent import monkey
+    """Follow product_events through this worker's one stream reader (the real-time layer's;
+    it starts in the gunicorn worker, after gevent patched it)."""
+    from gateway.realtime import EXTENSION as REALTIME
 
-    if not monkey.is_module_patched("socket"):
-        return
-    listener = ProductEventsListener(config["REDIS_URI"])
-    app.extensions[EXTENSION] = listener
-    # Under gevent's patching this thread is a greenlet of the worker's hub.
-    threading.Thread(target=listener.run, name="catalog-cache-listener", daemon=True).start()
+    follower = CacheInvalidation()
+    app.extensions[EXTENSION] = follower
+    app.extensions[REALTIME].reader.follow(follower)

@@ -2,8 +2,11 @@
 
 Per gateway worker process (all made by `init_app`, started after gunicorn forks):
 
-    tail      one greenlet, XREAD BLOCK on the nine domain streams (tail.py)
-    hub       connected clients by key, each with a bounded buffer; slow ones dropped (hub.py)
+    reader    the worker's one stream-reading greenlet (tail.py): XREAD BLOCK for every
+              follower — the tail (the nine domain streams, from their ends) and the response
+              cache's invalidation (catalog_cache.py, product_events from its stored position)
+    hub       connected clients by key, each with a bounded buffer; slow ones dropped (hub.py);
+              live clients are written to directly from the tail's greenlet (outlet.py)
     routing   which keys an event goes to (routing.py); messages.py renders it once for all
     presence  connection counts per user in Redis → users.set_presence (presence.py)
     chat      ChatStore (RPC to notifications); typing/read signals over pub/sub (chat.py)
@@ -32,7 +35,7 @@ from gateway.realtime.hub import POLICY_VIOLATION, SHUTTING_DOWN, Hub
 from gateway.realtime.messages import Control
 from gateway.realtime.presence import Presence
 from gateway.realtime.settings import realtime_settings
-from gateway.realtime.tail import StreamTail
+from gateway.realtime.tail import StreamReader, StreamTail
 from kit.envelope import from_stream_fields
 from kit.tokens import revoked_session_key
 from kit.topology import ALL_STREAMS
@@ -50,9 +53,10 @@ class Realtime:
         self.hub = Hub(s.drop_grace_s)
         self.analytics = LiveCounts()
         # The tail yields every quarter buffer: a client keeping up never sees its buffer fill.
-        self.tail = StreamTail(s.redis_uri, ALL_STREAMS, self._on_entry,
-                               block_ms=s.tail_block_ms, batch=s.tail_batch,
-                               yield_every=s.client_buffer // 4)
+        self.reader = StreamReader(s.redis_uri, block_ms=s.tail_block_ms, batch=s.tail_batch)
+        self.tail = self.reader.follow(StreamTail(ALL_STREAMS, self._on_entry,
+                                                  on_flush=self.hub.flush,
+                                                  yield_every=s.client_buffer // 4))
         self.presence = Presence(self.redis, self._users, s.presence_ttl_s)
         self.chat = ChatSignals(self.redis, s.redis_uri, s.chat_signals_channel, self.hub)
         self._pid = None
@@ -86,7 +90,7 @@ class Realtime:
         if self._pid == os.getpid():
             return
         self._pid = os.getpid()
-        self.tail.start()
+        self.reader.start()
         self.chat.start()
         self._housekeeper = gevent.spawn(self._housekeep)
         self._housekeeper.name = "realtime-housekeeping"
@@ -96,7 +100,7 @@ class Realtime:
             return
         self.draining = True
         self.hub.close_all(*SHUTTING_DOWN)
-        self.tail.stop()
+        self.reader.stop()
         self.chat.stop()
         if self._housekeeper is not None:
             self._housekeeper.kill(block=False)

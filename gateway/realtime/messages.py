@@ -8,7 +8,13 @@ An event reaches a client as the same JSON on a WebSocket and in an SSE `data:` 
 `id` is the stream entry id (SSE clients send it back as Last-Event-ID); `type` is the event type.
 Control messages have a plain word as type ("ready", "error", "subscribed", ...), never a dotted
 one, so clients can tell them from events. Rendering is lazy and cached: the first writer that
-needs the JSON (or the SSE frame) makes it, every other client reuses it.
+needs the JSON (or the SSE frame, or the bytes of a WebSocket frame or an HTTP chunk) makes it,
+every other client reuses it — an event is encoded once per view, not once per client.
+
+Wire framings (`frame(framing)`): WS is one unmasked, uncompressed text frame (valid even when
+permessage-deflate was negotiated: RSV1 unset means "not compressed", RFC 7692 §6); SSE_CHUNKED
+is the SSE text as one HTTP/1.1 chunk (gunicorn sends a streamed body chunked); SSE is the bare
+text (HTTP/1.0 clients).
 """
 import json
 import re
@@ -29,6 +35,47 @@ def entry_ms(entry_id):
     return int(str(entry_id).split("-", 1)[0])
 
 
+WS = "ws"
+SSE = "sse"
+SSE_CHUNKED = "sse-chunked"
+
+
+def ws_text_frame(data):
+    """One server-to-client WebSocket text frame (FIN, opcode 1, no mask) around UTF-8 bytes."""
+    length = len(data)
+    if length < 126:
+        header = bytes((0x81, length))
+    elif length < 65536:
+        header = b"\x81\x7e" + length.to_bytes(2, "big")
+    else:
+        header = b"\x81\x7f" + length.to_bytes(8, "big")
+    return header + data
+
+
+def http_chunk(data):
+    return b"%X\r\n%b\r\n" % (len(data), data)
+
+
+def encode_frame(framing, json_text, sse_text):
+    if framing == WS:
+        return ws_text_frame(json_text().encode())
+    if framing == SSE_CHUNKED:
+        return http_chunk(sse_text().encode())
+    return sse_text().encode()
+
+
+def cached_frame(message, framing):
+    """`message`'s bytes in `framing`, encoded on first use and kept on the message."""
+    frames = message._frames
+    if frames is None:
+        frames = message._frames = {}
+    data = frames.get(framing)
+    if data is None:
+        data = frames[framing] = encode_frame(framing, lambda: message.json,
+                                              lambda: message.sse)
+    return data
+
+
 def dumps(payload):
     return json.dumps(payload, separators=(",", ":"), default=str)
 
@@ -36,7 +83,7 @@ def dumps(payload):
 class EventMessage:
     """One stream event as one client view; shared by every client it is delivered to."""
 
-    __slots__ = ("entry_id", "order_key", "type", "payload", "_json", "_sse")
+    __slots__ = ("entry_id", "order_key", "type", "payload", "_json", "_sse", "_frames")
 
     def __init__(self, entry_id, event, data):
         self.entry_id = entry_id
@@ -46,6 +93,11 @@ class EventMessage:
                         "occurred_at": event["occurred_at"], "data": data}
         self._json = None
         self._sse = None
+        self._frames = None
+
+    def frame(self, framing):
+        """The bytes a socket of this framing gets: made by the first, shared by all."""
+        return cached_frame(self, framing)
 
     @property
     def json(self):
@@ -63,12 +115,20 @@ class EventMessage:
 class Control:
     """A message for one client (or a few): ready, error, replies, ephemeral chat signals."""
 
-    __slots__ = ("payload", "order_key", "_json")
+    __slots__ = ("payload", "order_key", "_json", "_frames")
 
     def __init__(self, payload):
         self.payload = payload
         self.order_key = None
         self._json = None
+        self._frames = None
+
+    @property
+    def sse(self):
+        return sse_frame(self.json)
+
+    def frame(self, framing):
+        return cached_frame(self, framing)
 
     @property
     def json(self):
@@ -102,3 +162,15 @@ def sse_frame(data, event=None, event_id=None):
 
 
 SSE_PING = ": ping\n\n"
+
+
+class Ping:
+    """The SSE keep-alive comment as a message (it has no WebSocket form: WS pings are frames)."""
+    order_key = None
+
+    @staticmethod
+    def frame(framing):
+        return http_chunk(SSE_PING.encode()) if framing == SSE_CHUNKED else SSE_PING.encode()
+
+
+PING = Ping()

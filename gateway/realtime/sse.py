@@ -6,6 +6,11 @@ type) and one `data:` line of JSON. Control frames: `event: ready` once the conn
 cannot be resumed (reload what you show, then live events follow), `: ping` comments every
 GATEWAY.heartbeat_s so proxies keep an idle connection open. A client too slow to keep up is
 dropped (the connection just ends) and resumes with its Last-Event-ID like after any other cut.
+
+Under gunicorn, once the replay is written the subscriber is attached to an Outlet on the raw
+socket (outlet.py): live events reach it as HTTP chunks written by the hub itself, and this
+generator only wakes for what the kernel did not take, the heartbeat and the end. Without a
+raw socket (another WSGI server) it keeps reading its queue and yielding, as before.
 """
 import logging
 
@@ -14,7 +19,9 @@ from gevent.queue import Empty
 
 from gateway.realtime import replay
 from gateway.realtime.hub import WAKE, Subscriber, drain
-from gateway.realtime.messages import SSE_PING, dumps, parse_entry_id, sse_frame
+from gateway.realtime.messages import (PING, SSE, SSE_CHUNKED, SSE_PING, dumps, parse_entry_id,
+                                       sse_frame)
+from gateway.realtime.outlet import Outlet
 from gateway.realtime.routing import public_message, sse_key
 from kit.envelope import from_stream_fields
 
@@ -26,8 +33,10 @@ RESET_MESSAGE = ("Some events you missed are no longer available; reload what yo
                  "live events follow.")
 
 
-def event_stream(rt, topic, last_event_id, abort):
-    """The response body for one client, as a generator of SSE text."""
+def event_stream(rt, topic, last_event_id, abort, raw_socket=None, chunked=True):
+    """The response body for one client, as a generator of SSE text. `raw_socket` (gunicorn's,
+    with `chunked` saying whether gunicorn frames this body in HTTP chunks) lets the hub write
+    live events to it directly."""
     sub = Subscriber(f"sse:{topic.name}", rt.settings.client_buffer)
     sub.abort = abort
     # The first chunk sends the headers at once; nothing is registered until the body starts
@@ -62,6 +71,10 @@ def event_stream(rt, topic, last_event_id, abort):
                         return
             if missed:
                 yield "".join(missed)
+        if raw_socket is not None:
+            yield from _live_through_outlet(rt, sub, Outlet(raw_socket, SSE_CHUNKED if chunked
+                                                            else SSE), skip_upto)
+            return
         while True:
             try:
                 batch = [sub.queue.get(timeout=rt.settings.heartbeat_s)]
@@ -81,6 +94,22 @@ def event_stream(rt, topic, last_event_id, abort):
     finally:
         rt.hub.remove(sub)
         sub.finished = True
+
+
+def _live_through_outlet(rt, sub, outlet, skip_upto):
+    """Live events written by the hub (a generator that yields nothing: gunicorn must not write
+    to the socket while the hub does; it ends the body when this returns)."""
+    rt.hub.attach(sub, outlet, keep=lambda item: item.order_key is None
+                  or item.order_key > skip_upto)
+    try:
+        while sub.dropped is None and not outlet.failed:
+            if not outlet.wait(rt.settings.heartbeat_s) and sub.dropped is None:
+                rt.hub.deliver(sub, PING)
+            outlet.drain()
+    except OSError:
+        return  # the peer went away or the socket was cut
+    if False:
+        yield ""
 
 
 def _event(stream, entry_id, fields):

@@ -15,9 +15,12 @@ Later the socket closes with 1008 when its token expires or its session is signe
 it cannot keep up, 1001 when the gateway shuts down. Ping frames every GATEWAY.heartbeat_s keep
 it alive through proxies; a client that stops answering them is closed.
 
-The handler greenlet is the writer (it drains the subscriber's queue); a second greenlet reads
-and runs the client's actions, replying through the same queue, so messages leave in order and
-only one greenlet ever writes application frames.
+The handler greenlet is the writer; a second greenlet reads and runs the client's actions,
+replying through the same subscriber, so messages leave in order. Under gunicorn the subscriber
+is attached to an Outlet on the socket (outlet.py) once "ready" is queued: the hub writes
+events and replies as frames encoded once for every client, straight from the tail's greenlet,
+and the handler greenlet only wakes to finish a write the kernel did not take, or to close.
+Without gunicorn's socket it drains the subscriber's queue and sends, as before.
 """
 import json
 import logging
@@ -27,7 +30,6 @@ import gevent
 import redis
 from flask import current_app, g, request
 from gevent.lock import Semaphore
-from gevent.queue import Full
 from simple_websocket import ConnectionClosed
 from wsproto.events import TextMessage
 
@@ -36,6 +38,7 @@ from gateway.auth import require_user
 from gateway.correlation import new_correlation_id
 from gateway.realtime import messages
 from gateway.realtime.hub import INTERNAL_ERROR, POLICY_VIOLATION, WAKE, Subscriber, drain
+from gateway.realtime.outlet import Outlet
 from gateway.rpc import ServiceCaller
 from kit.errors import Forbidden, ServiceError, Unauthorized, ValidationFailed
 from kit.tokens import InvalidToken, decode_access_token
@@ -64,6 +67,10 @@ class FrameSafeSocket:
         return len(data)
 
     sendall = send
+
+    def outlet(self, framing):
+        """An Outlet writing to this socket under the same lock as simple-websocket."""
+        return Outlet(self._sock, framing, lock=self._writing)
 
     def cut(self):
         """End the connection now, even under a write stuck on a peer that stopped reading."""
@@ -120,8 +127,9 @@ def invalid(field, problem):
 class WsSession:
     """A WebSocket client after it authenticated: its subscriber, its actions, its presence."""
 
-    def __init__(self, ws, channel, rt, principal, expires_at, abort):
+    def __init__(self, ws, channel, rt, principal, expires_at, abort, raw=None):
         self.ws = ws
+        self.raw = raw  # the FrameSafeSocket under simple-websocket, when gunicorn gave one
         self.channel = channel
         self.rt = rt
         self.principal = principal
@@ -173,7 +181,10 @@ class WsSession:
         self.rt.presence.connected(sub.conn_id, self.user_id)
         reader = gevent.spawn(self._read_loop)
         try:
-            self._write_loop()
+            if self.raw is not None:
+                self._write_through_outlet()
+            else:
+                self._write_loop()
         except (ConnectionClosed, OSError):
             pass  # the peer went away or the socket was cut
         finally:
@@ -200,6 +211,21 @@ class WsSession:
             code, reason = sub.dropped
             ws.close(code, reason)
 
+    def _write_through_outlet(self):
+        sub, outlet = self.sub, self.raw.outlet(messages.WS)
+        self.rt.hub.attach(sub, outlet)
+        while True:
+            outlet.drain()
+            if sub.dropped is not None or sub.client_gone or outlet.failed:
+                break
+            outlet.wait(None)
+        if outlet.failed:
+            raise ConnectionClosed(None, None)
+        outlet.drain()  # the rest of a frame half written when it was dropped
+        if sub.dropped is not None and not sub.client_gone:
+            code, reason = sub.dropped
+            self.ws.close(code, reason)
+
     def _read_loop(self):
         with self.app.app_context():
             try:
@@ -211,10 +237,7 @@ class WsSession:
                 pass
             finally:
                 self.sub.client_gone = True
-                try:
-                    self.sub.queue.put_nowait(WAKE)
-                except Full:
-                    pass  # the writer is busy and checks client_gone before every message
+                self.sub.wake()
 
     def handle(self, raw):
         """One message from the client: parse, check, run its action, reply."""
@@ -307,7 +330,8 @@ def _first_message_token(ws, timeout):
 
 def serve(ws, channel, rt):
     """The body of every /ws/<channel> route."""
-    abort = getattr(request.environ.get("gunicorn.socket"), "cut", None)
+    raw = request.environ.get("gunicorn.socket")
+    abort = getattr(raw, "cut", None)
     try:
         token = request.args.get("access_token")
         if token is None:
@@ -325,7 +349,8 @@ def serve(ws, channel, rt):
         ws.close(INTERNAL_ERROR, "upstream_unavailable")
         return
     try:
-        WsSession(ws, channel, rt, principal, expires_at, abort).run()
+        WsSession(ws, channel, rt, principal, expires_at, abort,
+                  raw if isinstance(raw, FrameSafeSocket) else None).run()
     except ConnectionClosed:
         pass
     except Exception:

@@ -70,7 +70,11 @@ def sse(topic_name):
         if raw is not None:
             raw.shutdown(socket.SHUT_RDWR)
 
-    body = event_stream(rt, SSE_TOPICS[topic_name], last_event_id, cut)
+    # gunicorn streams a body of unknown length in HTTP/1.1 chunks (HTTP/1.0: bare, then close);
+    # the hub writes live events to the raw socket in the same framing (realtime/sse.py).
+    chunked = request.environ.get("SERVER_PROTOCOL") != "HTTP/1.0"
+    body = event_stream(rt, SSE_TOPICS[topic_name], last_event_id, cut, raw_socket=raw if request.method == "GET" else None,
+                        chunked=chunked)
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
