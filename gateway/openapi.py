@@ -190,6 +190,31 @@ def _parts():
     return [*apidoc.parts(), realtime_doc]
 
 
+# Field classes of our own that the plugin cannot type by their base class (fields.Field).
+CUSTOM_FIELD_TYPES = {"Whole": ("integer", None), "SlugOrId": ("string", None)}
+
+
+def _custom_fields():
+    from marshmallow import fields
+
+    found, todo = [], [fields.Field]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__name__ in CUSTOM_FIELD_TYPES:
+                found.append(sub)
+    return found
+
+
+def _nested_name(schema):
+    """The component name of a schema met only nested in another: service + class, e.g.
+    services.orders.schemas.AddressSchema → OrdersAddress (two services have a CardSchema)."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    service = cls.__module__.split(".")[1] if cls.__module__.startswith("services.") else ""
+    name = cls.__name__.removesuffix("Schema")
+    return service.capitalize() + name if not name.startswith(service.capitalize()) else name
+
+
 def build():
     """The document as a dict: every area module's PATHS, SCHEMAS, TAGS, SECURITY_SCHEMES.
 
@@ -200,13 +225,16 @@ def build():
     from apispec.ext.marshmallow import MarshmallowPlugin
 
     parts = _parts()
+    plugin = MarshmallowPlugin(schema_name_resolver=_nested_name)
     tags = list(TAGS)
     for part in parts:
         tags.extend(t for t in getattr(part, "TAGS", ()) if t not in tags)
     spec = APISpec(title="Aarya gateway", version="1.0.0", openapi_version="3.0.3",
-                   plugins=[MarshmallowPlugin()],
+                   plugins=[plugin],
                    info={"description": DESCRIPTION}, servers=[{"url": "/"}],
                    tags=[{"name": tag} for tag in tags])
+    for field in _custom_fields():  # e.g. each service's Whole: a strict integer
+        plugin.map_to_openapi_type(field, *CUSTOM_FIELD_TYPES[field.__name__])
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                    "bearerFormat": "JWT"})
     statuses = {**ERROR_STATUSES, "500": "Unexpected failure (`internal_error`)."}

@@ -1,4 +1,6 @@
 """OpenAPI part of the catalog and the cart (gateway/routes/catalog.py, cart.py)."""
+from services.cart import schemas as cart
+from services.products import schemas as products
 from gateway.openapi import (AVAILABILITY, cached, CURRENCY, DATETIME, _id_param, _items, MONEY,
                              NULLABLE_STRING, operation, optional_auth, _query, REF, ref,
                              with_cart_session)
@@ -86,60 +88,15 @@ SCHEMAS = {
         "title": {"type": "string"}, "body": {"type": "string"},
         "created_at": DATETIME, "updated_at": DATETIME}},
     "ReviewPage": _items("Review", next_cursor={"type": "string", "nullable": True}),
-    "ReviewRequest": {"type": "object", "required": ["rating", "title", "body"], "properties": {
-        "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "title": {"type": "string", "maxLength": 150}, "body": {"type": "string",
-                                                             "maxLength": 5000}}},
-    "ReviewChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                      "properties": {
-                          "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-                          "title": {"type": "string", "maxLength": 150},
-                          "body": {"type": "string", "maxLength": 5000}}},
-    "VariantRequest": {"type": "object", "required": ["sku", "size", "colour"],
-                       "additionalProperties": False, "properties": {
-                           "sku": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$"},
-                           "size": {"type": "string", "maxLength": 20},
-                           "colour": {"type": "string", "maxLength": 40},
-                           "price": {**MONEY, "nullable": True},
-                           "inventory_count": {"type": "integer", "minimum": 0},
-                           "low_stock_threshold": {"type": "integer", "minimum": 0},
-                           "is_active": {"type": "boolean"}}},
-    "VariantChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                       "description": "Stock moves only through the stock routes.",
-                       "properties": {
-                           "size": {"type": "string", "maxLength": 20},
-                           "colour": {"type": "string", "maxLength": 40},
-                           "price": {**MONEY, "nullable": True,
-                                     "description": "Override; null: the product's price."},
-                           "low_stock_threshold": {"type": "integer", "minimum": 0},
-                           "is_active": {"type": "boolean"}}},
-    "ImageRequest": {"type": "object", "required": ["url"], "additionalProperties": False,
-                     "properties": {"url": {"type": "string", "format": "uri"},
-                                    "alt_text": NULLABLE_STRING,
-                                    "position": {"type": "integer", "nullable": True}}},
-    "ProductRequest": {"type": "object", "required": ["name", "brand_id", "category_id", "price"],
-                       "additionalProperties": False, "properties": {
-                           "name": {"type": "string", "maxLength": 200},
-                           "slug": {"type": "string", "pattern": "^[a-z0-9]+(?:-[a-z0-9]+)*$"},
-                           "description": NULLABLE_STRING,
-                           "brand_id": {"type": "integer"}, "category_id": {"type": "integer"},
-                           "price": MONEY, "currency": CURRENCY,
-                           "is_active": {"type": "boolean"},
-                           "variants": {"type": "array", "items": ref("VariantRequest")},
-                           "images": {"type": "array", "items": ref("ImageRequest")}}},
-    "ProductChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                       "properties": {
-                           "name": {"type": "string", "maxLength": 200},
-                           "description": NULLABLE_STRING,
-                           "brand_id": {"type": "integer"}, "category_id": {"type": "integer"},
-                           "price": MONEY, "currency": CURRENCY,
-                           "is_active": {"type": "boolean"}}},
-    "StockCount": {"type": "object", "required": ["quantity", "reason"], "properties": {
-        "quantity": {"type": "integer", "minimum": 0}, "reason": {"type": "string",
-                                                              "maxLength": 200}}},
-    "StockAdjustment": {"type": "object", "required": ["delta", "reason"], "properties": {
-        "delta": {"type": "integer", "description": "+ a delivery, - a write-off; never 0."},
-        "reason": {"type": "string", "maxLength": 200}}},
+    "ReviewRequest": products.ReviewSchema(only=["rating", "title", "body"]),
+    "ReviewChanges": products.ReviewUpdateSchema,
+    "VariantRequest": products.VariantCreateSchema,
+    "VariantChanges": products.VariantUpdateSchema,
+    "ImageRequest": products.ImageSchema,
+    "ProductRequest": products.ProductCreateSchema,
+    "ProductChanges": products.ProductUpdateSchema,
+    "StockCount": products.SetStockSchema(exclude=["variant_id"]),
+    "StockAdjustment": products.AdjustStockSchema(exclude=["variant_id"]),
     "Ping": {"type": "object", "properties": {"products": {"type": "string",
                                                            "enum": ["pong"]}}},
     "CartLine": {"type": "object", "properties": {
@@ -162,11 +119,8 @@ SCHEMAS = {
         "checkout_ready": {"type": "boolean"},
         "updated_at": {**DATETIME, "nullable": True}, "expires_at": {**DATETIME,
                                                                      "nullable": True}}},
-    "CartItemRequest": {"type": "object", "required": ["variant_id", "quantity"], "properties": {
-        "variant_id": {"type": "integer", "minimum": 1},
-        "quantity": {"type": "integer", "minimum": 1}}},
-    "CartQuantity": {"type": "object", "required": ["quantity"], "properties": {
-        "quantity": {"type": "integer", "minimum": 0, "description": "0 removes the line."}}},
+    "CartItemRequest": cart.AddItemSchema(exclude=["owner"]),
+    "CartQuantity": cart.UpdateItemSchema(only=["quantity"]),
 }
 
 PATHS = {

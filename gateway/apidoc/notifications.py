@@ -1,6 +1,7 @@
 """OpenAPI part of notifications, chat and promotions (gateway/routes/notifications.py,
 promotions.py)."""
 from gateway.apidoc.catalog import PRODUCT_ID, VARIANT_ID
+from services.notifications import schemas as notifications
 from gateway.openapi import (also_ok_200, BEFORE_ID, CURRENCY, DATETIME, _id_param, _items, MONEY,
                              operation, optional_auth, _query, ref)
 
@@ -77,8 +78,7 @@ SCHEMAS = {
         "body": {"type": "string"}, "created_at": DATETIME}},
     "ChatMessagePage": _items("ChatMessage", next_before_id={"type": "integer",
                                                              "nullable": True}),
-    "ChatMessageRequest": {"type": "object", "required": ["body"], "properties": {
-        "body": {"type": "string", "minLength": 1, "maxLength": 4000}}},
+    "ChatMessageRequest": notifications.ChatPostSchema(only=["body"]),
     "Promotion": {"type": "object", "properties": {
         "id": {"type": "integer"}, **PROMOTION_FIELDS,
         "status": {"type": "string", "enum": ["scheduled", "live", "ended"]},
@@ -86,15 +86,8 @@ SCHEMAS = {
                      "description": "When staff ended it early, if they did."},
         "created_at": DATETIME, "updated_at": DATETIME}},
     "PromotionList": _items("Promotion", next_before_id={"type": "integer", "nullable": True}),
-    "PromotionRequest": {
-        "type": "object", "required": ["title", "starts_at", "ends_at"],
-        "additionalProperties": False, "properties": PROMOTION_FIELDS,
-        "description": "One discount: discount_percent, or discount_amount with currency. "
-                       "product_ids or category, not both (neither: the whole shop)."},
-    "PromotionChanges": {"type": "object", "minProperties": 1, "additionalProperties": False,
-                         "properties": PROMOTION_FIELDS,
-                         "description": "A live promotion's starts_at cannot move; an ended "
-                                        "one cannot change."},
+    "PromotionRequest": notifications.PromotionSchema,
+    "PromotionChanges": notifications.PromotionChangesSchema,
 }
 
 PATHS = {

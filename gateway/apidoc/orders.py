@@ -1,4 +1,5 @@
 """OpenAPI part of checkout and orders (gateway/routes/orders.py)."""
+from services.orders import schemas as orders
 from gateway.openapi import (BEFORE_ID, CURRENCY, DATETIME, _id_param, _items, json_content, MONEY,
                              NULLABLE_STRING, operation, _query, ref)
 
@@ -52,18 +53,7 @@ SCHEMAS = {
                  "exp_year": {"type": "integer"},
                  "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$"},
                  "holder": {"type": "string", "maxLength": 100}}},
-    "OrderRequest": {
-        "type": "object", "additionalProperties": False,
-        "required": ["shipping_address", "payment_method"],
-        "properties": {
-            "shipping_address": ref("Address"),
-            "payment_method": {"type": "object", "additionalProperties": False,
-                               "description": "Exactly one of `token` or `card`.",
-                               "properties": {"token": {"type": "string"},
-                                              "card": ref("Card")}},
-            "items": {"type": "array", "description": "Staff only; shoppers order their cart.",
-                      "items": ref("CartItemRequest")},
-            "notes": {"type": "string", "maxLength": 500, "nullable": True}}},
+    "OrderRequest": orders.CreateOrderSchema,
     "OrderLine": {"type": "object", "properties": {
         "variant_id": {"type": "integer"}, "product_id": {"type": "integer"},
         "sku": {"type": "string"}, "name": {"type": "string"}, "size": NULLABLE_STRING,
@@ -109,18 +99,9 @@ SCHEMAS = {
         "shipped_at": {**DATETIME, "nullable": True},
         "delivered_at": {**DATETIME, "nullable": True},
         "updates": {"type": "array", "items": ref("TrackingUpdate")}}},
-    "TrackingRequest": {"type": "object", "additionalProperties": False,
-                        "description": "Carrier and number default to the last update's.",
-                        "properties": TRACKING_FIELDS},
-    "OrderStatusChange": {
-        "type": "object", "additionalProperties": False, "required": ["status"],
-        "properties": {
-            "status": {"type": "string", "enum": ["fulfilled", "shipped", "delivered"]},
-            "tracking": {"allOf": [ref("TrackingRequest")],
-                         "description": "Required to ship: carrier and tracking_number."},
-            "note": {"type": "string", "maxLength": 500, "nullable": True}}},
-    "CancelRequest": {"type": "object", "additionalProperties": False, "properties": {
-        "reason": {"type": "string", "maxLength": 64, "nullable": True}}},
+    "TrackingRequest": orders.TrackingSchema,
+    "OrderStatusChange": orders.StatusChangeSchema,
+    "CancelRequest": orders.CancelSchema,
 }
 
 PATHS = {

@@ -1,4 +1,5 @@
 """OpenAPI part of cards, refunds and the provider's webhook (gateway/routes/payments.py)."""
+from services.payments import schemas as payments
 from gateway.openapi import (CURRENCY, DATETIME, errors, _items, MONEY, NULLABLE_STRING, operation,
                              ref)
 
@@ -40,16 +41,7 @@ def also_replayed(op, description):
 
 
 SCHEMAS = {
-    "NewCard": {"type": "object", "additionalProperties": False,
-                "required": ["number", "exp_month", "exp_year", "cvc"],
-                "description": "Sent once to the card provider's vault; never stored by Aarya.",
-                "properties": {
-                    "number": {"type": "string", "description": "12-19 digits; Luhn-checked "
-                               "by the provider (422 `card_invalid`)."},
-                    "exp_month": {"type": "integer", "minimum": 1, "maximum": 12},
-                    "exp_year": {"type": "integer", "description": "Past: 422 `card_expired`."},
-                    "cvc": {"type": "string", "pattern": "^[0-9]{3,4}$", "writeOnly": True},
-                    "holder": {"type": "string", "maxLength": 100, "nullable": True}}},
+    "NewCard": payments.CardSchema,
     "SavedCard": {"type": "object", "properties": {
         "payment_method_id": {"type": "string"},
         "token": {"type": "string", "description": "Pay with it: POST /api/orders "
@@ -102,23 +94,9 @@ SCHEMAS = {
         "completed_at": {**DATETIME, "nullable": True},
         "failed_at": {**DATETIME, "nullable": True},
         "cancelled_at": {**DATETIME, "nullable": True}}},
-    "RefundRequest": {"type": "object", "additionalProperties": False, "properties": {
-        "amount": {**MONEY, "minimum": 1, "description": "Default: all that is left; more "
-                                                         "than that is 409 "
-                                                         "`refund_exceeds_captured`."},
-        "reason": {"type": "string", "maxLength": 200, "nullable": True}}},
-    "FraudReviewRequest": {"type": "object", "additionalProperties": False,
-                      "required": ["decision"], "properties": {
-                          "decision": {"type": "string", "enum": ["approve", "reject"]},
-                          "note": {"type": "string", "maxLength": 500, "nullable": True}}},
-    "WebhookEvent": {"type": "object", "required": ["id", "type", "data"], "properties": {
-        "id": {"type": "string", "example": "evt_0f3c…"},
-        "type": {"type": "string",
-                 "enum": ["authorization.succeeded", "authorization.failed"]},
-        "created": {"type": "integer"},
-        "data": {"type": "object", "properties": {
-            "provider_ref": {"type": "string"}, "reference": {"type": "string"},
-            "amount": MONEY, "currency": CURRENCY, "failure_code": NULLABLE_STRING}}}},
+    "RefundRequest": payments.RefundSchema(only=["amount", "reason"]),
+    "FraudReviewRequest": payments.ReviewSchema(only=["decision", "note"]),
+    "WebhookEvent": payments.WebhookEventSchema,
     "WebhookReceipt": {"type": "object", "properties": {
         "received": {"type": "boolean"}, "event_id": {"type": "string"},
         "payment_id": NULLABLE_STRING, "status": {**PAYMENT_STATUS, "nullable": True},

@@ -1,4 +1,5 @@
 """OpenAPI part of sign-up, sign-in and accounts (gateway/routes/auth.py, users.py)."""
+from services.users import schemas as users
 from gateway.openapi import BEFORE_ID, DATETIME, LIMIT, NULLABLE_STRING, operation, ref, USER_ID
 
 SCHEMAS = {
@@ -63,40 +64,14 @@ SCHEMAS = {
                         "description": "False when nothing changed (already so)."},
         },
     },
-    "RegisterRequest": {
-        "type": "object",
-        "required": ["email", "username", "password", "full_name"],
-        "additionalProperties": False,
-        "properties": {
-            "email": {"type": "string", "format": "email", "maxLength": 254},
-            "username": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,30}$"},
-            "password": {"type": "string", "format": "password", "minLength": 8, "maxLength": 128},
-            "full_name": {"type": "string", "minLength": 1, "maxLength": 120},
-        },
-    },
-    "LoginRequest": {
-        "type": "object",
-        "required": ["email", "password"],
-        "properties": {"email": {"type": "string"},
-                       "password": {"type": "string", "format": "password"}},
-    },
+    "RegisterRequest": users.RegisterSchema,
+    "LoginRequest": users.LoginSchema,
     "RefreshRequest": {
         "type": "object",
         "required": ["refresh_token"],
         "properties": {"refresh_token": {"type": "string"}},
     },
-    "ProfileChanges": {
-        "type": "object",
-        "minProperties": 1,
-        "additionalProperties": False,
-        "properties": {
-            "full_name": {"type": "string", "minLength": 1, "maxLength": 120},
-            "username": {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,30}$"},
-            "bio": {"type": "string", "maxLength": 500, "nullable": True},
-            "avatar_url": {"type": "string", "format": "uri", "nullable": True},
-            "phone": {"type": "string", "nullable": True},
-        },
-    },
+    "ProfileChanges": users.ProfileUpdateSchema,
     "TokenPair": {
         "type": "object",
         "required": ["access_token", "refresh_token", "token_type", "expires_in", "user"],
