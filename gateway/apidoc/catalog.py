@@ -99,26 +99,8 @@ SCHEMAS = {
     "StockAdjustment": products.AdjustStockSchema(exclude=["variant_id"]),
     "Ping": {"type": "object", "properties": {"products": {"type": "string",
                                                            "enum": ["pong"]}}},
-    "CartLine": {"type": "object", "properties": {
-        "variant_id": {"type": "integer"}, "product_id": {"type": "integer", "nullable": True},
-        "sku": NULLABLE_STRING, "name": NULLABLE_STRING, "size": NULLABLE_STRING,
-        "colour": NULLABLE_STRING, "quantity": {"type": "integer"},
-        "unit_price": {**MONEY, "nullable": True}, "currency": {**CURRENCY, "nullable": True},
-        "line_total": {**MONEY, "nullable": True}, "available_quantity": {"type": "integer"},
-        "in_stock": {"type": "boolean"}, "availability": {"type": "string"},
-        "is_active": {"type": "boolean"},
-        "problems": {"type": "array", "items": {"type": "string", "enum": [
-            "variant_not_found", "product_inactive", "out_of_stock", "insufficient_stock"]}}}},
-    "Cart": {"type": "object", "properties": {
-        "cart_id": {"type": "string"},
-        "owner": {"type": "object", "properties": {"user_id": {"type": "integer"},
-                                                   "session_id": {"type": "string"}}},
-        "lines": {"type": "array", "items": ref("CartLine")},
-        "item_count": {"type": "integer"}, "total_quantity": {"type": "integer"},
-        "subtotal": {**MONEY, "nullable": True}, "currency": {**CURRENCY, "nullable": True},
-        "checkout_ready": {"type": "boolean"},
-        "updated_at": {**DATETIME, "nullable": True}, "expires_at": {**DATETIME,
-                                                                     "nullable": True}}},
+    "CartLine": cart.CartLineOut,
+    "Cart": cart.CartOut,
     "CartItemRequest": cart.AddItemSchema(exclude=["owner"]),
     "CartQuantity": cart.UpdateItemSchema(only=["quantity"]),
 }

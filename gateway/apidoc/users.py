@@ -3,31 +3,8 @@ from services.users import schemas as users
 from gateway.openapi import BEFORE_ID, DATETIME, LIMIT, NULLABLE_STRING, operation, ref, USER_ID
 
 SCHEMAS = {
-    "PublicUser": {
-        "type": "object",
-        "required": ["id", "username", "full_name", "role"],
-        "properties": {
-            "id": {"type": "integer"},
-            "username": {"type": "string"},
-            "full_name": {"type": "string"},
-            "bio": NULLABLE_STRING,
-            "avatar_url": NULLABLE_STRING,
-            "role": {"type": "string", "enum": ["customer", "support", "admin"]},
-            "is_online": {"type": "boolean"},
-            "last_seen": {**DATETIME, "nullable": True},
-            "created_at": DATETIME,
-        },
-    },
-    "User": {"allOf": [ref("PublicUser"), {
-        "type": "object",
-        "required": ["email"],
-        "properties": {
-            "email": {"type": "string", "format": "email"},
-            "phone": NULLABLE_STRING,
-            "is_active": {"type": "boolean"},
-            "updated_at": DATETIME,
-        },
-    }]},
+    "PublicUser": users.PublicUserOut,
+    "User": users.UserOut,
     "Profile": {"allOf": [ref("PublicUser"), {
         "type": "object",
         "properties": {"followers": {"type": "integer"}, "following": {"type": "integer"}},
