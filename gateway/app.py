@@ -13,7 +13,6 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from gateway import correlation, errors, guards, metrics, ratelimit, realtime, redis_client, rpc
-from gateway.openapi import bp as openapi_bp
 from gateway import catalog_cache, product_views
 from gateway.routes import ALL_BLUEPRINTS
 from kit import secret_guard
@@ -42,8 +41,8 @@ def create_app(env=None, config=None):
     redis_client.init_app(app, config)
     realtime.init_app(app, config)  # /ws, /sse; its tail starts in the worker (gunicorn_conf)
 
-    # Every area's blueprint (gateway/routes/<area>.py), then the document that describes them.
-    for blueprint in (*ALL_BLUEPRINTS, openapi_bp):
+    # Every area's blueprint, one registry: each gateway/routes/<area>.py that defines `bp`.
+    for blueprint in ALL_BLUEPRINTS:
         app.register_blueprint(blueprint)
     # The catalog's view recorder and the response cache's event listener.
     product_views.init_app(app, config)

@@ -75,3 +75,46 @@ class OrderRefSchema(Schema):
         unknown = RAISE
 
     order_ref = fields.String(required=True, validate=ORDER_REF)
+
+
+# ---- responses: what presenters.py returns (described in /api/openapi.json) ----------------
+
+PROBLEMS = ["variant_not_found", "product_inactive", "out_of_stock", "insufficient_stock"]
+
+
+class CartLineOut(Schema):
+    """presenters.line: priced from the products service at read time."""
+    variant_id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True, allow_none=True)
+    sku = fields.String(required=True, allow_none=True)
+    name = fields.String(required=True, allow_none=True)
+    size = fields.String(required=True, allow_none=True)
+    colour = fields.String(required=True, allow_none=True)
+    quantity = fields.Integer(required=True)
+    unit_price = fields.Integer(required=True, allow_none=True)
+    currency = fields.String(required=True, allow_none=True)
+    line_total = fields.Integer(required=True, allow_none=True)
+    available_quantity = fields.Integer(required=True)
+    in_stock = fields.Boolean(required=True)
+    availability = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    problems = fields.List(fields.String(validate=validate.OneOf(PROBLEMS)), required=True)
+
+
+class CartOwnerOut(Schema):
+    user_id = fields.Integer()
+    session_id = fields.String()
+
+
+class CartOut(Schema):
+    """presenters.cart."""
+    cart_id = fields.String(required=True)
+    owner = fields.Nested(CartOwnerOut, required=True)
+    lines = fields.List(fields.Nested(CartLineOut), required=True)
+    item_count = fields.Integer(required=True)
+    total_quantity = fields.Integer(required=True)
+    subtotal = fields.Integer(required=True, allow_none=True)
+    currency = fields.String(required=True, allow_none=True)
+    checkout_ready = fields.Boolean(required=True)
+    updated_at = fields.DateTime(required=True, allow_none=True)
+    expires_at = fields.DateTime(required=True, allow_none=True)

@@ -45,3 +45,26 @@ class PageSchema(Schema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=100))
     before_id = fields.Integer(load_default=None, allow_none=True,
                                validate=validate.Range(min=1))
+
+
+# ---- responses: what presenters.py returns (described in /api/openapi.json) ----------------
+
+class PublicUserOut(Schema):
+    """presenters.public_user."""
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    bio = fields.String(required=True, allow_none=True)
+    avatar_url = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, validate=validate.OneOf(["customer", "support", "admin"]))
+    is_online = fields.Boolean(required=True)
+    last_seen = fields.DateTime(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True)
+
+
+class UserOut(PublicUserOut):
+    """presenters.private_user: the account as its owner (or staff) sees it."""
+    email = fields.Email(required=True)
+    phone = fields.String(required=True, allow_none=True)
+    is_active = fields.Boolean(required=True)
+    updated_at = fields.DateTime(required=True)

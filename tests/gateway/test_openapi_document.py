@@ -1,0 +1,74 @@
+"""The served OpenAPI document is the one built from the marshmallow schemas, and what the
+gateway really answers matches the response schemas it names."""
+import json
+import subprocess
+import sys
+
+import jsonschema
+import requests
+
+from kit.config import ROOT
+from tests.gateway.helpers import bearer, login, new_account
+
+
+def test_the_committed_document_is_the_one_the_schemas_build():
+    result = subprocess.run([sys.executable, "-m", "gateway.openapi", "--check"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+
+
+def test_the_gateway_serves_that_document(base_url):
+    served = requests.get(f"{base_url}/api/openapi.json", timeout=5).json()
+    assert served == json.loads((ROOT / "gateway" / "openapi.json").read_text())
+
+
+def _json_schema(node):
+    """OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(node, list):
+        return [_json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _json_schema(value) for key, value in node.items()}
+    if node.pop("nullable", False):
+        node = {"anyOf": [node, {"type": "null"}]}
+    return node
+
+
+def assert_matches(document, operation_path, method, response):
+    """The response's body validates against the schema its operation documents for its status."""
+    documented = document["paths"][operation_path][method]["responses"][str(response.status_code)]
+    schema = documented["content"]["application/json"]["schema"]
+    root = {"components": _json_schema(document["components"]), **_json_schema(schema)}
+    jsonschema.validate(response.json(), root)
+
+
+def test_real_user_responses_match_their_response_schemas(api):
+    document = requests.get(f"{api}/api/openapi.json", timeout=5).json()
+    account = new_account()
+    created = requests.post(f"{api}/api/auth/register", json=account, timeout=10)
+    assert created.status_code == 201
+    assert_matches(document, "/api/auth/register", "post", created)
+    token = login(api, account)["access_token"]
+    me = requests.get(f"{api}/api/users/me", headers=bearer(token), timeout=10)
+    assert me.status_code == 200
+    assert_matches(document, "/api/users/me", "get", me)
+    profile = requests.get(f"{api}/api/users/{created.json()['id']}", headers=bearer(token),
+                           timeout=10)
+    assert_matches(document, "/api/users/{user_id}", "get", profile)
+
+
+def test_a_response_that_breaks_its_schema_is_caught(api):
+    """The check above can fail: a user without its email does not pass as a User."""
+    document = requests.get(f"{api}/api/openapi.json", timeout=5).json()
+    account = new_account()
+    created = requests.post(f"{api}/api/auth/register", json=account, timeout=10)
+    broken = dict(created.json())
+    del broken["email"]
+    root = {"components": _json_schema(document["components"]),
+            "$ref": "#/components/schemas/User"}
+    try:
+        jsonschema.validate(broken, root)
+    except jsonschema.ValidationError as error:
+        assert "email" in error.message
+    else:
+        raise AssertionError("a User without email passed its schema")
