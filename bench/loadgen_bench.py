@@ -10,12 +10,16 @@ p50/p95/p99 and errors per route, and the mix's total against the baseline's.
 """
 import argparse
 import csv
+import json
 import os
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+
+import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,6 +63,14 @@ def main():
         time.sleep(3)  # let search index the catalog's events
     try:
         with tempfile.TemporaryDirectory() as out:
+            started = time.monotonic()
+            prepared = Path(out, "fixture.json")
+            prepared.write_text(json.dumps({
+                "tokens": [sign_up(base_url) for _ in range(args.users)],
+                **catalog_ids(base_url)}))
+            os.environ["AARYA_LOAD_FIXTURE"] = str(prepared)
+            print(f"{args.users} shoppers signed in and the catalog's ids read before the run "
+                  f"({time.monotonic() - started:.1f} s)")
             mix = locust(base_url, "Shopper", args, Path(out, "mix"))
             baseline = locust(base_url, "HealthProbe", args, Path(out, "baseline"))
     finally:
@@ -73,6 +85,32 @@ def main():
         print(f"\nmix total {total['rps']:.0f} req/s vs /health {base['rps']:.0f} req/s "
               f"({total['rps'] / base['rps']:.2f}×); mix p99 {total['p99']:.0f} ms, "
               f"errors {total['failures']}")
+
+
+def sign_up(base_url):
+    tag = uuid.uuid4().hex[:12]
+    email, password = f"load-{tag}@example.com", f"pw-{tag}-load"
+    requests.post(f"{base_url}/api/auth/register", json={
+        "email": email, "username": f"l_{tag}", "password": password,
+        "full_name": f"Load {tag}"}, timeout=60).raise_for_status()
+    answer = requests.post(f"{base_url}/api/auth/login",
+                           json={"email": email, "password": password}, timeout=60)
+    answer.raise_for_status()
+    return answer.json()["access_token"]
+
+
+def catalog_ids(base_url):
+    """The product ids the shoppers browse and the variant ids they buy (active, in stock)."""
+    listing = requests.get(f"{base_url}/api/products", params={"limit": 50}, timeout=60).json()
+    products = [p["id"] for p in listing.get("items", [])]
+    variants = []
+    for product_id in products[:20]:
+        detail = requests.get(f"{base_url}/api/products/{product_id}", timeout=60).json()
+        variants += [v["id"] for v in detail.get("variants", [])
+                     if v.get("is_active") and v.get("inventory_count", 0) > 10]
+    if not products or not variants:
+        sys.exit("the catalog is empty: load the demo catalog first")
+    return {"products": products, "variants": variants}
 
 
 def locust(base_url, user_class, args, prefix):
