@@ -22,6 +22,8 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from kit.db import database_uri, make_engine
 from kit.envelope import make_envelope
+from kit.retry import run_forever
+from kit.streams import TRANSIENT_ERRORS
 from kit.topology import events_exchange
 
 log = logging.getLogger(__name__)
@@ -256,29 +258,29 @@ class OutboxRelay:
 
     def run(self):
         self._running = True
-        backoff = 0.1
-        while self._running:
-            self._wake.wait(self.poll_interval)
-            if self.gather and self._running:
-                # Let the commits of the next few milliseconds join this pass: one select,
-                # one confirm wait and one update for many rows instead of one pass each.
-                time.sleep(self.gather)
-            self._wake.clear()
-            if self.paused or not self._running:
-                continue
-            try:
-                self.publish_pending()
-                if time.monotonic() - self._last_cleanup > 3600:
-                    self.cleanup()
-                    self._last_cleanup = time.monotonic()
-                self.last_error = None
-                backoff = 0.1
-            except Exception as exc:  # broker or DB down: keep the rows, retry with backoff
-                self.last_error = repr(exc)
-                log.warning("outbox relay for %s failed: %r", self.source, exc)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._wake.set()
+        run_forever(self._pass, name=f"outbox relay for {self.source}",
+                    stopped=lambda: not self._running, on_error=self._failed,
+                    quiet=TRANSIENT_ERRORS)
+
+    def _pass(self):
+        self._wake.wait(self.poll_interval)
+        if self.gather and self._running:
+            # Let the commits of the next few milliseconds join this pass: one select,
+            # one confirm wait and one update for many rows instead of one pass each.
+            time.sleep(self.gather)
+        self._wake.clear()
+        if self.paused or not self._running:
+            return
+        self.publish_pending()
+        if time.monotonic() - self._last_cleanup > 3600:
+            self.cleanup()
+            self._last_cleanup = time.monotonic()
+        self.last_error = None
+
+    def _failed(self, exc):
+        """Broker or DB down: the rows stay; the next pass comes right after the backoff."""
+        self.last_error = repr(exc)
+        self._wake.set()
 
     def stop(self):
         self._running = False

@@ -26,6 +26,8 @@ from nameko.extensions import DependencyProvider
 
 from kit.envelope import make_envelope
 from kit.outbox import OUTBOX_BACKLOG, OUTBOX_PUBLISHED, BatchPublisher, encoded
+from kit.retry import run_forever
+from kit.streams import TRANSIENT_ERRORS
 from services.cart.carts import OUTBOX
 
 log = logging.getLogger(__name__)
@@ -111,25 +113,25 @@ class RedisOutboxRelay:
 
     def run(self):
         self._running = True
-        backoff = 0.1
-        while self._running:
-            self._wake.wait(self.poll_interval)
-            self._wake.clear()
-            if self.paused or not self._running:
-                continue
-            self._idle.clear()
-            try:
-                self.publish_pending()
-                self.last_error = None
-                backoff = 0.1
-            except Exception as exc:  # broker or Redis down: entries stay, retry with backoff
-                self.last_error = repr(exc)
-                log.warning("cart outbox relay failed: %r", exc)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._wake.set()
-            finally:
-                self._idle.set()
+        run_forever(self._pass, name="cart outbox relay", stopped=lambda: not self._running,
+                    on_error=self._failed, quiet=TRANSIENT_ERRORS)
+
+    def _pass(self):
+        self._wake.wait(self.poll_interval)
+        self._wake.clear()
+        if self.paused or not self._running:
+            return
+        self._idle.clear()
+        try:
+            self.publish_pending()
+            self.last_error = None
+        finally:
+            self._idle.set()
+
+    def _failed(self, exc):
+        """Broker or Redis down: the entries stay; the next pass comes right after the backoff."""
+        self.last_error = repr(exc)
+        self._wake.set()
 
     def stop(self, timeout=10):
         self._running = False
