@@ -1,35 +1,20 @@
 """Declares what the bridge depends on, idempotently, so start order never matters.
 
-AMQP: every service's events exchange, the bridge queue, and a `#` binding to each exchange.
+AMQP: every service's events exchange, the bridge queue, and a `#` binding to each exchange
+(all as kit.topology defines them, which the publishers use too).
 Redis: every domain stream with the five consumer groups, and the dead_letter stream.
 """
 import logging
 
-from kombu import Queue, binding
-from nameko.standalone.events import get_event_exchange
 from redis.exceptions import ResponseError
 
-from kit.topology import ALL_SERVICES, ALL_STREAMS, CONSUMER_GROUPS
+from kit.topology import ALL_STREAMS, CONSUMER_GROUPS, declare_bridge_queue
 
 log = logging.getLogger(__name__)
 
 
-def bridge_queue(queue_name, config):
-    """The bridge queue with its bindings.
-
-    The exchanges come from nameko's own get_event_exchange, so their arguments always equal
-    what a nameko service declares (topic, durable, auto_delete from AUTO_DELETE_EVENT_EXCHANGES,
-    false when unset); any difference would make RabbitMQ refuse one side with 406.
-    The queue itself is durable with no extra arguments, as kit.outbox declares it too.
-    """
-    bindings = [binding(get_event_exchange(service, config), routing_key="#")
-                for service in ALL_SERVICES]
-    return Queue(queue_name, durable=True, bindings=bindings)
-
-
 def declare_amqp(channel, queue_name, config):
-    queue = bridge_queue(queue_name, config)
-    queue.maybe_bind(channel).declare()  # the queue, then per binding: its exchange, the bind
+    queue = declare_bridge_queue(channel, queue_name, config)
     log.info("declared queue %s bound to %d events exchanges", queue_name, len(queue.bindings))
     return queue
 

@@ -13,7 +13,9 @@ import socket
 import threading
 import time
 
+import amqp.exceptions
 import amqp.transport
+import kombu.exceptions
 import redis
 from kombu import Connection
 from redis.exceptions import NoScriptError
@@ -22,6 +24,7 @@ from bridge import metrics
 from bridge.declare import declare_amqp, declare_streams
 from bridge.entries import stream_write
 from bridge.scripts import MIRROR_LUA, MIRROR_SHA
+from kit.retry import run_forever
 
 log = logging.getLogger(__name__)
 # One JSON line per mirrored event (id, type, correlation id): set this logger to WARNING to
@@ -32,6 +35,10 @@ CONNECTION_NAME = "aarya-bridge"  # names the AMQP connection and the Redis clie
 BACKOFF_START_S = 0.25
 BACKOFF_MAX_S = 3.0
 READ_AHEAD_BYTES = 16384
+# Outages, logged without a traceback: either server gone, or the broker closed the connection.
+_CONNECTION_ERRORS = (OSError, redis.ConnectionError, redis.TimeoutError,
+                      amqp.exceptions.AMQPError, amqp.exceptions.MessageNacked,
+                      kombu.exceptions.KombuError)
 
 
 class MirrorState:
@@ -52,6 +59,7 @@ class Mirror:
         self._stop = threading.Event()
         self._batch = []
         self._last_tag = None
+        self._consuming = False
         self._redis = redis.Redis.from_url(
             settings.redis_uri, socket_timeout=5, socket_connect_timeout=2,
             client_name=CONNECTION_NAME)  # shown by CLIENT LIST
@@ -65,34 +73,26 @@ class Mirror:
         return self._stop.is_set()
 
     def run(self):
-        backoff = BACKOFF_START_S
-        while not self.stopping:
-            self._consuming = False
-            try:
-                self._session()
-                backoff = BACKOFF_START_S
-            except Exception as exc:  # a daemon: any failure ends the session, never the process
-                if self._consuming:
-                    # A session that got as far as consuming ends only by failing: start the
-                    # backoff over, or one long outage (RabbitMQ down 2 min) left every later
-                    # reconnect waiting BACKOFF_MAX_S (Redis back, bridge idle 10 s more).
-                    backoff = BACKOFF_START_S
-                self.state.last_error = f"{type(exc).__name__}: {exc}"
-                self._set_amqp(False)
-                if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
-                    self._set_redis(False)
-                if self.stopping:
-                    break
-                metrics.RECONNECTS.inc()
-                log.warning("bridge session ended (%s); reconnecting in %.2fs",
-                            self.state.last_error, backoff,
-                            exc_info=not _is_connection_error(exc))
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, BACKOFF_MAX_S)
+        run_forever(self._session, name="bridge session", stopped=lambda: self.stopping,
+                    sleep=self._stop.wait, start=BACKOFF_START_S, cap=BACKOFF_MAX_S,
+                    on_error=self._ended, quiet=_CONNECTION_ERRORS)
         log.info("bridge stopped")
+
+    def _ended(self, exc):
+        """A session ended by failing (a daemon: never the process). Returns True when it had
+        got as far as consuming, which starts the backoff over: without that, one long outage
+        (RabbitMQ down 2 min) left every later reconnect waiting BACKOFF_MAX_S."""
+        self.state.last_error = f"{type(exc).__name__}: {exc}"
+        self._set_amqp(False)
+        if isinstance(exc, (redis.ConnectionError, redis.TimeoutError)):
+            self._set_redis(False)
+        if not self.stopping:
+            metrics.RECONNECTS.inc()
+        return self._consuming
 
     # One session: connect both servers, declare, consume until stop or a failure.
     def _session(self):
+        self._consuming = False
         self._redis.ping()
         declare_streams(self._redis, self.settings.dead_letter_stream)
         self._redis.script_load(MIRROR_LUA)
@@ -250,11 +250,6 @@ def _read_ahead(conn, chunk=READ_AHEAD_BYTES):
     if type(transport) is amqp.transport.TCPTransport and hasattr(transport, "_quick_recv"):
         sock_recv = transport.sock.recv
         transport._quick_recv = lambda n: sock_recv(n if n > chunk else chunk)
-
-
-def _is_connection_error(exc):
-    return isinstance(exc, (OSError, redis.ConnectionError, redis.TimeoutError)) or \
-        type(exc).__module__.startswith(("amqp", "kombu"))
 
 
 def _text(value):

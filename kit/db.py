@@ -17,8 +17,8 @@ from contextlib import contextmanager
 
 import psycogreen.eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, event, exc, text
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import DateTime, create_engine, event, exc, func, text
+from sqlalchemy.orm import mapped_column, sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
 
@@ -161,3 +161,13 @@ class Database(DependencyProvider):
         wrapper = self._workers.pop(worker_ctx, None)
         if wrapper is not None:
             wrapper.close()
+
+
+def timestamp(**kw):
+    """A model's `timestamptz` column (services' models.py share it, so every time has a zone)."""
+    return mapped_column(DateTime(timezone=True), **kw)
+
+
+def created_at(**kw):
+    """A `timestamptz NOT NULL DEFAULT now()` column: when the row was written."""
+    return timestamp(nullable=False, server_default=func.now(), **kw)

@@ -14,7 +14,7 @@ import threading
 import time
 
 import sqlalchemy as sa
-from kombu import Connection, Exchange, Queue
+from kombu import Connection
 from nameko.extensions import DependencyProvider
 from prometheus_client import Counter, Gauge
 from sqlalchemy import event as sa_event
@@ -22,7 +22,9 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from kit.db import database_uri, make_engine
 from kit.envelope import make_envelope
-from kit.topology import events_exchange
+from kit.retry import run_forever
+from kit.streams import TRANSIENT_ERRORS
+from kit.topology import declare_bridge_queue, events_exchange
 
 log = logging.getLogger(__name__)
 
@@ -36,63 +38,54 @@ PUBLISHED_RETENTION = "7 days"
 DEFAULT_GATHER_MS = 10
 
 
-def outbox_table(metadata):
-    """The `outbox` table, declared in a service's own metadata."""
-    return sa.Table(
-        "outbox", metadata,
+def _outbox_columns():
+    """The outbox's columns, fresh each call (a Column belongs to one table)."""
+    return [
         sa.Column("id", UUID(as_uuid=False), primary_key=True),
         sa.Column("event_type", sa.String(100), nullable=False),
         sa.Column("envelope", JSONB, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
                   server_default=sa.func.now()),
         sa.Column("published_at", sa.DateTime(timezone=True)),
-        sa.Index("ix_outbox_unpublished", "created_at",
-                 postgresql_where=sa.text("published_at IS NULL")),
-        extend_existing=True,
-    )
+    ]
+
+
+# The relay's only query path: unsent rows, oldest first.
+_UNPUBLISHED_INDEX = ("ix_outbox_unpublished", ["created_at"])
+
+
+def _unpublished_where():
+    return {"postgresql_where": sa.text("published_at IS NULL")}
+
+
+def outbox_table(metadata):
+    """The `outbox` table, declared in a service's own metadata."""
+    name, columns = _UNPUBLISHED_INDEX
+    return sa.Table("outbox", metadata, *_outbox_columns(),
+                    sa.Index(name, *columns, **_unpublished_where()), extend_existing=True)
 
 
 def create_outbox_table(op):
     """For a service's Alembic migration: create the outbox exactly like `outbox_table`."""
-    op.create_table(
-        "outbox",
-        sa.Column("id", UUID(as_uuid=False), primary_key=True),
-        sa.Column("event_type", sa.String(100), nullable=False),
-        sa.Column("envelope", JSONB, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                  server_default=sa.func.now()),
-        sa.Column("published_at", sa.DateTime(timezone=True)),
-    )
-    op.create_index("ix_outbox_unpublished", "outbox", ["created_at"],
-                    postgresql_where=sa.text("published_at IS NULL"))
+    op.create_table("outbox", *_outbox_columns())
+    name, columns = _UNPUBLISHED_INDEX
+    op.create_index(name, "outbox", columns, **_unpublished_where())
 
 
 _OUTBOX = outbox_table(sa.MetaData())
 
 
-class OutboxWriter:
-    """What a worker sees as `self.outbox`."""
+class RelayWriter:
+    """What a worker sees as `self.outbox`, the part every outbox has: the relay's state."""
 
     def __init__(self, provider, worker_ctx):
         self._provider = provider
         self._worker_ctx = worker_ctx
 
-    def add(self, session, event_type, data, version=1):
-        """Stage an event in `session`'s transaction; returns the envelope."""
-        envelope = make_envelope(
-            event_type, self._provider.source, data, version=version,
-            correlation_id=self._worker_ctx.data.get("correlation_id"),
-        )
-        # clock_timestamp(), not now(): events staged in one transaction keep their order
-        # (now() is the transaction's start time, the same for every row).
-        session.execute(_OUTBOX.insert().values(
-            id=envelope["id"], event_type=event_type, envelope=envelope,
-            created_at=sa.func.clock_timestamp()))
-        # Wake the relay as soon as this transaction commits, instead of waiting for its poll.
-        if not session.info.get("outbox_listener"):
-            session.info["outbox_listener"] = True
-            sa_event.listen(session, "after_commit", self._provider.relay.wake, once=True)
-        return envelope
+    def new_envelope(self, event_type, data, version=1):
+        """The envelope of an event from this service, carrying this worker's correlation id."""
+        return make_envelope(event_type, self._provider.source, data, version=version,
+                             correlation_id=self._worker_ctx.data.get("correlation_id"))
 
     def backlog(self):
         return self._provider.relay.backlog()
@@ -104,6 +97,24 @@ class OutboxWriter:
         return True
 
 
+class OutboxWriter(RelayWriter):
+    """`self.outbox` of a service with a database: `add` stages an event in a transaction."""
+
+    def add(self, session, event_type, data, version=1):
+        """Stage an event in `session`'s transaction; returns the envelope."""
+        envelope = self.new_envelope(event_type, data, version=version)
+        # clock_timestamp(), not now(): events staged in one transaction keep their order
+        # (now() is the transaction's start time, the same for every row).
+        session.execute(_OUTBOX.insert().values(
+            id=envelope["id"], event_type=event_type, envelope=envelope,
+            created_at=sa.func.clock_timestamp()))
+        # Wake the relay as soon as this transaction commits, instead of waiting for its poll.
+        if not session.info.get("outbox_listener"):
+            session.info["outbox_listener"] = True
+            sa_event.listen(session, "after_commit", self._provider.relay.wake, once=True)
+        return envelope
+
+
 def encoded(envelope, body=None):
     """What BatchPublisher.publish_encoded sends for an envelope (`body`: its JSON, if known)."""
     return (envelope["id"], envelope["type"], envelope.get("correlation_id"),
@@ -113,9 +124,10 @@ def encoded(envelope, body=None):
 class BatchPublisher:
     """Publish a batch to RabbitMQ and wait once for all of its publisher confirms."""
 
-    def __init__(self, amqp_uri, bridge_queue, confirm_timeout=10):
+    def __init__(self, amqp_uri, bridge_queue, config, confirm_timeout=10):
         self.amqp_uri = amqp_uri
         self.bridge_queue = bridge_queue
+        self.config = config  # nameko's: the exchange options come from it
         self.confirm_timeout = confirm_timeout
         self._conn = None
         self._channel = None
@@ -167,13 +179,10 @@ class BatchPublisher:
         try:
             exchange_name = events_exchange(source)
             if exchange_name not in self._declared:
-                # Same declaration as nameko's event dispatcher (topic, durable).
-                exchange = Exchange(exchange_name, type="topic", durable=True)
-                exchange(self._channel).declare()
-                # Declare the bridge's queue and binding too: an event published before the
-                # bridge ever ran would otherwise be unroutable and silently dropped.
-                Queue(self.bridge_queue, exchange=exchange, routing_key="#",
-                      durable=True)(self._channel).declare()
+                # The exchange as nameko declares it, and the bridge's queue and binding too:
+                # an event published before the bridge ever ran would otherwise be unroutable
+                # and silently dropped.
+                declare_bridge_queue(self._channel, self.bridge_queue, self.config, [source])
                 self._declared.add(exchange_name)
             for event_id, event_type, correlation_id, body in messages:
                 msg = self._channel.prepare_message(
@@ -198,120 +207,190 @@ class BatchPublisher:
             raise
 
 
-class OutboxRelay:
-    """Publishes unsent outbox rows; woken after each commit, and polls to catch leftovers."""
+class Relay:
+    """The relay engine: publishes what a source holds, batch by batch, to `<source>.events`.
 
-    def __init__(self, engine, source, amqp_uri, bridge_queue, batch=500, poll_interval=1.0,
-                 paused=False, gather=0.0):
-        self.engine = engine
-        self.gather = gather
+    Woken after each change (`wake`), it also polls every `poll_interval` for leftovers. A woken
+    relay first waits `gather` seconds so that the commits of the next few milliseconds join
+    its pass (one select, one confirm wait and one update for many rows instead of one pass
+    each). A failed pass (broker, database or Redis down) keeps everything in the source and
+    runs again after kit.retry's backoff; `last_error` says why until a pass succeeds.
+    The source decides what one batch is and how it is marked done:
+      source.publish_batch(publish, limit) -> how many it published, None if it may not
+          publish now (another replica holds its lease); `publish(messages)` sends
+          (event id, type, correlation id, JSON body) tuples and returns once the broker
+          confirmed them all; only then does the source mark them done.
+      source.backlog() -> how many wait; source.cheap_backlog: True if that is O(1), then the
+          `outbox_backlog` gauge is set after every pass.
+      source.housekeeping() -> called once an hour after a good pass.
+    """
+
+    def __init__(self, source, name, publisher, batch=500, poll_interval=1.0, paused=False,
+                 gather=0.0):
         self.source = source
-        self.publisher = BatchPublisher(amqp_uri, bridge_queue)
+        self.name = name
+        self.publisher = publisher
         self.batch = batch
         self.poll_interval = poll_interval
         self.paused = paused
+        self.gather = gather
         self.last_error = None
         self._wake = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
         self._running = False
-        self._last_cleanup = 0.0
+        self._last_housekeeping = 0.0
 
     def wake(self, *_args):
         self._wake.set()
+
+    def backlog(self):
+        return self.source.backlog()
+
+    def _publish(self, messages):
+        self.publisher.publish_encoded(self.name, messages)
+
+    def publish_pending(self):
+        """One pass: publish batches until none are left. Returns how many were sent."""
+        sent = 0
+        while True:
+            count = self.source.publish_batch(self._publish, self.batch)
+            if count is None:
+                return sent  # another replica is publishing; our wake-up polls again soon
+            sent += count
+            if count:
+                OUTBOX_PUBLISHED.labels(self.name).inc(count)
+            if count < self.batch:
+                if self.source.cheap_backlog:
+                    OUTBOX_BACKLOG.labels(self.name).set(self.source.backlog())
+                return sent
+
+    def run(self):
+        self._running = True
+        run_forever(self._pass, name=f"outbox relay for {self.name}",
+                    stopped=lambda: not self._running, on_error=self._failed,
+                    quiet=TRANSIENT_ERRORS)
+
+    def _pass(self):
+        self._wake.wait(self.poll_interval)
+        if self.gather and self._running:
+            time.sleep(self.gather)
+        self._wake.clear()
+        if self.paused or not self._running:
+            return
+        self._idle.clear()
+        try:
+            self.publish_pending()
+            if time.monotonic() - self._last_housekeeping > 3600:
+                self.source.housekeeping()
+                self._last_housekeeping = time.monotonic()
+            self.last_error = None
+        finally:
+            self._idle.set()
+
+    def _failed(self, exc):
+        """Nothing left the source: the next pass comes right after the backoff."""
+        self.last_error = repr(exc)
+        self._wake.set()
+
+    def stop(self, timeout=10):
+        self._running = False
+        self._wake.set()
+        self._idle.wait(timeout)  # let a pass in flight finish before its connections close
+        self.publisher.close()
+
+
+class SqlOutbox:
+    """A relay source: the unsent rows of a service's `outbox` table.
+
+    FOR UPDATE SKIP LOCKED, so replicas never publish the same row at once; the rows are marked
+    sent in the transaction that selected them, after the broker confirmed them."""
+
+    cheap_backlog = False  # a count over the partial index: read at scrape time only
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def publish_batch(self, publish, limit):
+        with self.engine.begin() as conn:
+            # The envelope as the JSON text PostgreSQL holds: published as it is.
+            rows = conn.execute(
+                sa.select(_OUTBOX.c.id, _OUTBOX.c.event_type,
+                          _OUTBOX.c.envelope["correlation_id"].astext.label("correlation"),
+                          sa.cast(_OUTBOX.c.envelope, sa.Text).label("body"))
+                .where(_OUTBOX.c.published_at.is_(None))
+                .order_by(_OUTBOX.c.created_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            ).all()
+            if rows:
+                publish([(r.id, r.event_type, r.correlation, r.body) for r in rows])
+                conn.execute(_OUTBOX.update().where(_OUTBOX.c.id.in_([r.id for r in rows]))
+                             .values(published_at=sa.func.now()))
+        return len(rows)
 
     def backlog(self):
         with self.engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(_OUTBOX)
                                 .where(_OUTBOX.c.published_at.is_(None))).scalar()
 
-    def publish_pending(self):
-        """One pass: publish batches until none are left. Returns how many were sent."""
-        sent = 0
-        while True:
-            with self.engine.begin() as conn:
-                # The envelope as the JSON text PostgreSQL holds: published as it is.
-                rows = conn.execute(
-                    sa.select(_OUTBOX.c.id, _OUTBOX.c.event_type,
-                              _OUTBOX.c.envelope["correlation_id"].astext.label("correlation"),
-                              sa.cast(_OUTBOX.c.envelope, sa.Text).label("body"))
-                    .where(_OUTBOX.c.published_at.is_(None))
-                    .order_by(_OUTBOX.c.created_at)
-                    .limit(self.batch)
-                    .with_for_update(skip_locked=True)
-                ).all()
-                if not rows:
-                    return sent
-                self.publisher.publish_encoded(
-                    self.source, [(r.id, r.event_type, r.correlation, r.body) for r in rows])
-                conn.execute(_OUTBOX.update().where(_OUTBOX.c.id.in_([r.id for r in rows]))
-                             .values(published_at=sa.func.now()))
-            sent += len(rows)
-            OUTBOX_PUBLISHED.labels(self.source).inc(len(rows))
-            if len(rows) < self.batch:
-                return sent
-
-    def cleanup(self):
+    def housekeeping(self):
         with self.engine.begin() as conn:
             conn.execute(sa.text(
                 f"DELETE FROM outbox WHERE published_at < now() - interval '{PUBLISHED_RETENTION}'"))
 
-    def run(self):
-        self._running = True
-        backoff = 0.1
-        while self._running:
-            self._wake.wait(self.poll_interval)
-            if self.gather and self._running:
-                # Let the commits of the next few milliseconds join this pass: one select,
-                # one confirm wait and one update for many rows instead of one pass each.
-                time.sleep(self.gather)
-            self._wake.clear()
-            if self.paused or not self._running:
-                continue
-            try:
-                self.publish_pending()
-                if time.monotonic() - self._last_cleanup > 3600:
-                    self.cleanup()
-                    self._last_cleanup = time.monotonic()
-                self.last_error = None
-                backoff = 0.1
-            except Exception as exc:  # broker or DB down: keep the rows, retry with backoff
-                self.last_error = repr(exc)
-                log.warning("outbox relay for %s failed: %r", self.source, exc)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 5.0)
-                self._wake.set()
 
-    def stop(self):
-        self._running = False
-        self._wake.set()
-        self.publisher.close()
+class RelayProvider(DependencyProvider):
+    """Gives workers `self.outbox` (a `writer`) and runs a relay of `make_source()` in this
+    service process. Config OUTBOX: batch, poll_interval_ms, paused, gather_ms."""
 
+    writer = RelayWriter
+    default_gather_ms = 0
 
-class Outbox(DependencyProvider):
-    """Gives workers `self.outbox.add(...)` and runs the relay for this service process."""
+    def make_source(self, config):
+        raise NotImplementedError
+
+    def close(self):
+        """Release what make_source opened (after the relay stopped)."""
 
     def setup(self):
         config = self.container.config
         self.source = self.container.service_name
         settings = config.get("OUTBOX", {})
-        self.engine = make_engine(database_uri(config, self.source), pool_size=2, max_overflow=2)
-        self.relay = OutboxRelay(
-            self.engine, self.source, config["AMQP_URI"], config["BRIDGE"]["queue"],
+        self.relay = Relay(
+            self.make_source(config), self.source,
+            BatchPublisher(config["AMQP_URI"], config["BRIDGE"]["queue"], config),
             batch=int(settings.get("batch", 500)),
             poll_interval=int(settings.get("poll_interval_ms", 1000)) / 1000.0,
             paused=str(settings.get("paused", "false")).lower() in ("1", "true", "yes"),
-            gather=int(settings.get("gather_ms", DEFAULT_GATHER_MS)) / 1000.0,
+            gather=int(settings.get("gather_ms", self.default_gather_ms)) / 1000.0,
         )
 
     def start(self):
         self.relay.wake()  # publish whatever a previous process left behind
-        self.container.spawn_managed_thread(self.relay.run, identifier="outbox_relay")
+        self.container.spawn_managed_thread(self.relay.run,
+                                            identifier=f"{self.source}_outbox_relay")
 
     def stop(self):
         self.relay.stop()
-        self.engine.dispose()
+        self.close()
 
     def kill(self):
         self.stop()
 
     def get_dependency(self, worker_ctx):
-        return OutboxWriter(self, worker_ctx)
+        return self.writer(self, worker_ctx)
+
+
+class Outbox(RelayProvider):
+    """The outbox of a service with a database: `self.outbox.add(session, type, data)`."""
+
+    writer = OutboxWriter
+    default_gather_ms = DEFAULT_GATHER_MS
+
+    def make_source(self, config):
+        self.engine = make_engine(database_uri(config, self.source), pool_size=2, max_overflow=2)
+        return SqlOutbox(self.engine)
+
+    def close(self):
+        self.engine.dispose()

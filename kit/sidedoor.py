@@ -8,6 +8,8 @@ outbox backlog, stream lag per consumer group). Business calls never come here.
 """
 import json
 
+from nameko.dependency_providers import Config
+from nameko.rpc import rpc
 from nameko.web.handlers import http
 
 from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
@@ -21,6 +23,12 @@ class SideDoor:
 
     worker_metrics = WorkerMetrics()
     secret_guard = SecretGuard()  # a production config refuses weak secrets
+    config = Config()  # the service's settings classes read from it
+
+    @rpc
+    def ping(self):
+        """A no-op round trip, for health checks and benchmarks."""
+        return "pong"
 
     @http("GET", "/health")
     def health(self, request):

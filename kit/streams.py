@@ -47,6 +47,7 @@ from prometheus_client import Counter
 
 from kit.envelope import BadEnvelope, from_stream_fields
 from kit.errors import Unavailable
+from kit.retry import run_forever
 from kit.topology import DEAD_LETTER_STREAM
 
 log = logging.getLogger(__name__)
@@ -161,52 +162,59 @@ class StreamConsumer(SharedExtension, ProviderCollector):
 
     def _read_loop(self, group, streams):
         count = max([self.settings["batch"]] + [p.batch or 0 for p in streams.values()])
-        while self._running:
-            for provider in streams.values():
-                provider.wait_for_slot()
-            try:
-                replies = self.client.xreadgroup(
-                    group, self.consumer_name, {s: ">" for s in streams},
-                    count=count, block=self.settings["block_ms"])
-            except redis.RedisError as exc:
-                self._recover(exc, group, streams)
-                continue
-            batches = {}
-            for stream, entries in replies or []:
-                stream = _text(stream)
-                provider = streams[stream]
-                for entry_id, fields in entries:
-                    if provider.batch:
-                        batches.setdefault(provider, []).append(
-                            (stream, _text(entry_id), fields, 1))
-                    else:
-                        self._dispatch(provider, stream, _text(entry_id), fields, 1)
-            for provider, items in batches.items():
-                for n in range(0, len(items), provider.batch):
-                    self._dispatch_batch(provider, items[n:n + provider.batch])
+        self._retry(partial(self._read_once, group, streams, count),
+                    f"stream reader {group} on {','.join(streams)}", group, streams)
 
-    def _recover(self, exc, group, streams):
-        """A deleted stream or group (ops trimmed it, a flush) is recreated; else back off."""
-        log.warning("stream consumer %s on %s: %s", group, ",".join(streams), exc.args)
-        if "NOGROUP" in str(exc.args):
-            try:
-                for stream in streams:
-                    ensure_group(self.client, stream, group)
-                return
-            except redis.RedisError:
-                pass
-        eventlet.sleep(1)
+    def _read_once(self, group, streams, count):
+        for provider in streams.values():
+            provider.wait_for_slot()
+        replies = self.client.xreadgroup(
+            group, self.consumer_name, {s: ">" for s in streams},
+            count=count, block=self.settings["block_ms"])
+        batches = {}
+        for stream, entries in replies or []:
+            stream = _text(stream)
+            provider = streams[stream]
+            for entry_id, fields in entries:
+                if provider.batch:
+                    batches.setdefault(provider, []).append(
+                        (stream, _text(entry_id), fields, 1))
+                else:
+                    self._dispatch(provider, stream, _text(entry_id), fields, 1)
+        for provider, items in batches.items():
+            for n in range(0, len(items), provider.batch):
+                self._dispatch_batch(provider, items[n:n + provider.batch])
 
     def _reclaim_loop(self, stream, group, provider):
-        start = "0-0"
         interval = self.settings["claim_interval_ms"] / 1000.0
-        while self._running:
+        position = {"start": "0-0"}
+
+        def reclaim():
             eventlet.sleep(interval)
-            try:
+            if self._running:
                 self._keep_alive(stream, group)
-                start = self._reclaim_once(stream, group, provider, start)
-            except redis.RedisError as exc:
-                self._recover(exc, group, [stream])
+                position["start"] = self._reclaim_once(stream, group, provider,
+                                                       position["start"])
+
+        self._retry(reclaim, f"stream reclaim {group} on {stream}", group, [stream])
+
+    def _retry(self, step, name, group, streams):
+        """Run a loop's step until stop; on a Redis error back off, and recreate a deleted
+        stream or group first (ops trimmed it, a flush)."""
+        run_forever(step, name=name, stopped=lambda: not self._running, sleep=eventlet.sleep,
+                    start=0.1, cap=1.0, retry_on=(redis.RedisError,), quiet=(redis.RedisError,),
+                    on_error=partial(self._recover, group=group, streams=streams))
+
+    def _recover(self, exc, group, streams):
+        """True when a lost group was recreated: the next try comes after the shortest delay."""
+        if "NOGROUP" not in str(exc.args):
+            return False
+        try:
+            for stream in streams:
+                ensure_group(self.client, stream, group)
+            return True
+        except redis.RedisError:
+            return False
 
     def _keep_alive(self, stream, group):
         """Reset the idle time of the entries this process is still handling (XCLAIM JUSTID

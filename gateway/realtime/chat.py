@@ -34,6 +34,7 @@ import redis
 
 from gateway.realtime.messages import Control
 from gateway.realtime.routing import chat_key
+from kit.retry import run_forever
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ class ChatSignals:
         self.channel = channel
         self.hub = hub
         self._greenlet = None
+        self._subscribed = False
 
     def send(self, payload, from_conn):
         """To the conversation's sockets on every process, but `from_conn`."""
@@ -103,30 +105,34 @@ class ChatSignals:
             self._greenlet.kill(block=False)
 
     def _listen(self):
-        delay = 0.2
-        while True:
-            pubsub = None
-            try:
-                client = redis.Redis.from_url(self.redis_uri, decode_responses=True,
-                                              socket_timeout=30, socket_connect_timeout=5,
-                                              health_check_interval=15)
-                pubsub = client.pubsub(ignore_subscribe_messages=True)
-                pubsub.subscribe(self.channel)
-                delay = 0.2
-                while True:
-                    message = pubsub.get_message(timeout=10)
-                    if message and message.get("type") == "message":
-                        self._deliver(message["data"])
-            except redis.RedisError as exc:
-                log.warning("chat signals: %s; subscribing again in %.1fs", exc, delay)
-                gevent.sleep(delay)
-                delay = min(delay * 2, 5.0)
-            finally:
-                if pubsub is not None:
-                    try:
-                        pubsub.close()
-                    except Exception:  # a broken connection; closing is best effort
-                        pass
+        # Killed by stop(); a Redis outage only ends the subscription, which starts over.
+        run_forever(self._subscription, name="chat signals subscription",
+                    stopped=lambda: False, sleep=gevent.sleep, start=0.2, cap=5.0,
+                    retry_on=(redis.RedisError,), quiet=(redis.RedisError,),
+                    on_error=lambda exc: self._subscribed)
+
+    def _subscription(self):
+        """Subscribe and deliver until Redis fails; `_subscribed` tells the retry loop that
+        it had worked, so the delays start over."""
+        self._subscribed = False
+        pubsub = None
+        try:
+            client = redis.Redis.from_url(self.redis_uri, decode_responses=True,
+                                          socket_timeout=30, socket_connect_timeout=5,
+                                          health_check_interval=15)
+            pubsub = client.pubsub(ignore_subscribe_messages=True)
+            pubsub.subscribe(self.channel)
+            self._subscribed = True
+            while True:
+                message = pubsub.get_message(timeout=10)
+                if message and message.get("type") == "message":
+                    self._deliver(message["data"])
+        finally:
+            if pubsub is not None:
+                try:
+                    pubsub.close()
+                except Exception:  # a broken connection; closing is best effort
+                    pass
 
     def _deliver(self, raw):
         try:

@@ -19,7 +19,6 @@ import uuid
 from datetime import datetime, timezone
 
 import redis as redis_lib
-from nameko.dependency_providers import Config
 from nameko.timer import timer
 
 from kit import analytics_live, sidedoor
@@ -56,7 +55,6 @@ class AnalyticsService(sidedoor.SideDoor):
     outbox = Outbox()
     redis = Redis()
     timeseries = TimeSeries()
-    config = Config()
 
     # --- fed by the streams -------------------------------------------------------------------
 

@@ -1,24 +1,14 @@
 """Input schemas of the cart service: every RPC validates here before touching Redis."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from kit.schemas import Whole
+
 # The gateway issues guest session ids (cookie or header); long and random, never guessable.
 SESSION_ID = validate.Regexp(r"^[A-Za-z0-9_-]{16,128}$",
                              error="16-128 characters: letters, digits, '_', '-'.")
 ORDER_REF = validate.Regexp(r"^[A-Za-z0-9_.:-]{1,64}$",
                             error="1-64 characters: letters, digits, '_', '.', ':', '-'.")
 MAX_QUANTITY = 1_000_000  # a sanity bound only; the stock is the real cap
-
-
-class Whole(fields.Integer):
-    """An integer that refuses booleans and floats (True is not 1 item, 1.5 is not a quantity)."""
-
-    def __init__(self, **kwargs):
-        super().__init__(strict=True, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class OwnerSchema(Schema):

@@ -21,7 +21,6 @@ cart_empty, cart_not_ready, order_ref_taken, cart_busy. A refused change writes 
 """
 from functools import cached_property
 
-from nameko.dependency_providers import Config
 
 from kit import sidedoor
 from kit.errors import Conflict, NotFound, ValidationFailed
@@ -45,7 +44,6 @@ class CartService(sidedoor.SideDoor):
     redis = Redis()
     outbox = RedisOutbox()
     products_rpc = ProductsRpc()
-    config = Config()
 
     @cached_property
     def settings(self):
@@ -54,11 +52,6 @@ class CartService(sidedoor.SideDoor):
     @cached_property
     def carts(self):
         return CartStore(self.redis, self.settings, self.outbox)
-
-    @rpc
-    def ping(self):
-        """A no-op round trip, for health checks and benchmarks."""
-        return "pong"
 
     # --- reading ----------------------------------------------------------------------------
 

@@ -13,7 +13,6 @@ validation_failed (details.fields names each field).
 """
 import logging
 
-from nameko.dependency_providers import Config
 from kit.rpc import rpc
 from nameko.timer import timer
 
@@ -51,7 +50,6 @@ class NotificationsService(sidedoor.SideDoor):
     outbox = Outbox()
     mailer = Mailer()
     sms = SmsGateway()
-    config = Config()
 
     @property
     def settings(self):

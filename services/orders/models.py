@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.db import created_at, timestamp
 from kit.outbox import outbox_table
 
 CURRENCIES = ("INR", "USD", "EUR", "GBP")
@@ -27,13 +28,12 @@ class Base(DeclarativeBase):
     pass
 
 
-def _ts(**kw):
-    return mapped_column(sa.DateTime(timezone=True), **kw)
+_ts = timestamp
 
 
 def _created():
     # Set in Python, so a row's times are readable after its session closed (no refresh).
-    return _ts(nullable=False, default=utcnow, server_default=sa.func.now())
+    return created_at(default=utcnow)
 
 
 class Order(Base):

@@ -11,6 +11,8 @@ from datetime import datetime, timezone
 from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate, validates,
                          validates_schema)
 
+from kit.schemas import Whole
+
 from services.orders import addresses
 from services.orders.models import STAFF_ROLES
 from services.orders.status import ALL, FULFILMENT
@@ -19,25 +21,6 @@ MAX_LINES = 100
 MAX_LINE_QUANTITY = 1_000
 ORDER_STATUSES = [s.value for s in ALL]
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
-
-
-class Whole(fields.Field):
-    """An integer. Floats and booleans are refused (1.5 must not quietly become 1)."""
-
-    default_error_messages = {"invalid": "Not a valid whole number."}
-
-    def __init__(self, *, from_string=False, **kwargs):
-        self.from_string = from_string
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, int):
-            return value
-        if self.from_string and isinstance(value, str) and re.fullmatch(r"\d{1,18}", value):
-            return int(value)
-        raise self.make_error("invalid")
 
 
 def _not_blank(value):

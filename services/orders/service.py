@@ -17,7 +17,6 @@ cart_changed, checkout_expired, order_ref_taken · ValidationFailed validation_f
 """
 from functools import cached_property
 
-from nameko.dependency_providers import Config
 
 from kit import sidedoor
 from kit.db import Database
@@ -44,7 +43,6 @@ class OrdersService(sidedoor.SideDoor):
 
     db = Database()
     outbox = Outbox()
-    config = Config()
     products = ServiceRpc("products")
     cart = ServiceRpc("cart")
     payments = ServiceRpc("payments", timeout_setting="payments_timeout_s")
@@ -56,11 +54,6 @@ class OrdersService(sidedoor.SideDoor):
     @cached_property
     def saga(self):
         return Saga(self.db.transaction, self.outbox, self.products, self.cart, self.payments)
-
-    @rpc
-    def ping(self):
-        """A no-op round trip, for health checks and benchmarks."""
-        return "pong"
 
     # --- checkout ---------------------------------------------------------------------------
 

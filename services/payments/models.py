@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.db import created_at
 from kit.outbox import outbox_table
 
 CURRENCIES = ("INR", "USD", "EUR", "GBP")
@@ -46,9 +47,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now_column(**kw):
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(),
-                         **kw)
+_now_column = created_at
 
 
 class PaymentMethod(Base):

@@ -9,6 +9,8 @@ import re
 from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
 
+from kit.schemas import Whole
+
 from services.payments.models import CURRENCIES, STAFF_ROLES, SYSTEM_ROLE
 
 MAX_AMOUNT = 10 ** 12
@@ -18,17 +20,6 @@ PAYMENT_ID = validate.Regexp(r"^pay_[0-9a-f]{32}$", error="Not a payment id.")
 METHOD_ID = validate.Regexp(r"^pm_[0-9a-f]{32}$", error="Not a payment method id.")
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,255}$", error="1-255 printable characters, no spaces.")
 ROLES = ("customer",) + STAFF_ROLES + (SYSTEM_ROLE,)
-
-
-class Whole(fields.Field):
-    """An integer. Floats and booleans are refused."""
-
-    default_error_messages = {"invalid": "Not a valid whole number."}
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise self.make_error("invalid")
-        return value
 
 
 def _id(**kwargs):

@@ -20,7 +20,6 @@ malformed_webhook · ValidationFailed validation_failed, card_invalid, card_expi
 import json
 import logging
 
-from nameko.dependency_providers import Config
 
 from kit import sidedoor
 from kit.db import Database
@@ -51,7 +50,6 @@ class PaymentsService(sidedoor.SideDoor):
     outbox = Outbox()
     redis = Redis()
     provider = Provider()
-    config = Config()
 
     @property
     def settings(self):
@@ -68,11 +66,6 @@ class PaymentsService(sidedoor.SideDoor):
     @property
     def methods(self):
         return Methods(self.db.transaction, self.provider, self.redis, self.settings)
-
-    @rpc
-    def ping(self):
-        """A no-op round trip, for health checks and benchmarks."""
-        return "pong"
 
     # --- cards ------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.db import created_at
 from kit.outbox import outbox_table
 
 # Money is integer minor units plus one of these ISO 4217 codes.
@@ -24,12 +25,11 @@ class Base(DeclarativeBase):
 
 
 def _created():
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+    return created_at()
 
 
 def _updated():
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(),
-                         onupdate=sa.func.now())
+    return created_at(onupdate=sa.func.now())
 
 
 class Category(Base):

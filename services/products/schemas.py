@@ -8,6 +8,8 @@ import re
 from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
                          validates_schema)
 
+import kit.schemas
+
 from services.products.models import CURRENCIES
 
 SLUG = validate.Regexp(r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
@@ -22,24 +24,10 @@ MAX_STOCK = 1_000_000
 MAX_LINE_QUANTITY = 1_000
 
 
-class Whole(fields.Field):
-    """An integer. Floats and booleans are refused (10.5 must not quietly become 10)."""
+class Whole(kit.schemas.Whole):
+    """kit's Whole; from a query string it also takes a sign and surrounding blanks."""
 
-    default_error_messages = {"invalid": "Not a valid whole number."}
-
-    def __init__(self, *, from_string=False, **kwargs):
-        self.from_string = from_string
-        super().__init__(**kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool):
-            raise self.make_error("invalid")
-        if isinstance(value, int):
-            return value
-        if self.from_string and isinstance(value, str) and re.fullmatch(r"-?\d{1,18}",
-                                                                         value.strip()):
-            return int(value)
-        raise self.make_error("invalid")
+    string_pattern = r"\s*-?\d{1,18}\s*"
 
 
 class SlugOrId(fields.Field):

@@ -14,7 +14,6 @@ field).
 """
 
 import redis
-from nameko.dependency_providers import Config
 
 from kit import sidedoor
 from kit.db import Database
@@ -43,17 +42,11 @@ class ProductsService(sidedoor.SideDoor):
     db = Database()
     outbox = Outbox()
     redis = Redis()
-    config = Config()
 
     @property
     def half_life_s(self):
         return int(self.config.get("PRODUCTS", {}).get("trending_half_life_s",
                                                         trending.DEFAULT_HALF_LIFE_S))
-
-    @rpc
-    def ping(self):
-        """A no-op round trip, for health checks and benchmarks."""
-        return "pong"
 
     # --- browsing ---------------------------------------------------------------------------
 

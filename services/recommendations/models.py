@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.db import created_at, timestamp
 from kit.outbox import outbox_table
 
 INTERACTION_KINDS = ("view", "cart", "purchase", "review", "search_click", "rec_click")
@@ -31,12 +32,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _ts(**kw):
-    return mapped_column(sa.DateTime(timezone=True), **kw)
-
-
-def _created_at():
-    return _ts(nullable=False, server_default=sa.func.now())
+_ts, _created_at = timestamp, created_at
 
 
 class UserPreference(Base):

@@ -45,10 +45,6 @@ class RecommendationsService(sidedoor.SideDoor):
     engine = RecommendationEngine()
     products = RpcProxy("products")
 
-    @rpc
-    def ping(self):
-        return "pong"
-
     # --- learning from the streams ----------------------------------------------------------
 
     @stream_handler("product_events", "cart_events", "order_events", "search_events",

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from kit.db import created_at
 from kit.outbox import outbox_table
 
 AFFINITY_KINDS = ("brand", "category", "size")
@@ -21,8 +22,7 @@ class Base(DeclarativeBase):
     pass
 
 
-def _now():
-    return mapped_column(sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+_now = created_at
 
 
 class SearchQuery(Base):

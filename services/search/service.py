@@ -13,7 +13,6 @@ staff_only · Unavailable search_unavailable (Elasticsearch down: answered withi
 import logging
 from functools import cached_property
 
-from nameko.dependency_providers import Config
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
@@ -44,7 +43,6 @@ class SearchService(sidedoor.SideDoor):
     es = Engine()
     bulk = Bulk()
     redis = Redis()
-    config = Config()
     products = RpcProxy("products")
     users = RpcProxy("users")
     orders = RpcProxy("orders")
@@ -52,10 +50,6 @@ class SearchService(sidedoor.SideDoor):
     @cached_property
     def settings(self):
         return SearchSettings.from_config(self.config)
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     # --- shoppers -------------------------------------------------------------------------
 

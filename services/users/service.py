@@ -3,7 +3,6 @@
 Entry points only; the rules live in accounts.py and social.py. Every state change commits
 with its event through the outbox.
 """
-from nameko.dependency_providers import Config
 from sqlalchemy import select
 from kit.rpc import rpc
 
@@ -42,16 +41,10 @@ class UsersService(sidedoor.SideDoor):
     db = Database()
     outbox = Outbox()
     redis = Redis()
-    config = Config()
 
     @property
     def auth_config(self):
         return self.config["AUTH"]
-
-    @rpc
-    def ping(self):
-        """A no-op round trip, for health checks and benchmarks."""
-        return "pong"
 
     # --- accounts ---------------------------------------------------------------------------
 
