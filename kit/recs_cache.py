@@ -8,12 +8,16 @@ Every key starts with RECOMMENDATIONS.redis_prefix from config (`recs` in dev, s
 {p}:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
 {p}:{user_id}       their "for me" list: {"gen", "ugen", "body"}
 {p}:similar:{id}    {"gen", "body"}; {p}:together:{id} and {p}:popular likewise
+{p}:cart:{digest}   {"gen", "body"}: what goes with a cart holding exactly these products
+                    (digest of the sorted product ids), shared by every cart with the same
+                    contents; a cart change is a new digest, so it can never serve a stale list
 {p}:bought:{user_id} what they bought (a set): every surface leaves these out
 
 A cached list is only served while the generations it was made at are current, so an event
 that changes a list needs one INCR, never a scan of keys. A reader reads the generations
 before it computes, so a list made from older data is never stored as current.
 """
+import hashlib
 import json
 
 TTL_S = 3600
@@ -50,6 +54,15 @@ class Keys:
 
     def bought(self, user_id):
         return f"{self.prefix}:bought:{user_id}"
+
+    def cart(self, product_ids):
+        return f"{self.prefix}:cart:{cart_digest(product_ids)}"
+
+
+def cart_digest(product_ids):
+    """The same for every cart holding the same products, whatever the order or quantities."""
+    text = ",".join(str(p) for p in sorted({int(p) for p in product_ids}))
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 
 def generation(value):

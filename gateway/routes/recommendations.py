@@ -10,6 +10,7 @@ popularity (`reason: "popular"`), never an error. Staff see the model versions, 
 click-through rates, and activate or roll back a version.
 """
 from flask import Blueprint, current_app
+from prometheus_client import Counter
 
 from gateway.auth import require_role, require_user
 from gateway.params import json_object, query_int
@@ -24,6 +25,10 @@ bp = Blueprint("recommendations", __name__, url_prefix="/api")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = recs_cache.MAX_LIMIT
 STAFF = ("admin",)
+# What ops (and the tests) see of the cache: a hit is one Redis pipeline and no RPC.
+LISTS = Counter("aarya_recommendation_lists_total",
+                "Recommendation lists served by the gateway, by surface and cache hit/miss",
+                ["surface", "cache"])
 
 
 def keys():
@@ -44,7 +49,8 @@ def limit_arg():
     return limit
 
 
-def served(body, limit, bought, cache):
+def served(body, limit, bought, cache, surface):
+    LISTS.labels(surface, cache).inc()
     return recs_cache.sliced(body, limit, bought), 200, {"X-Cache": cache}
 
 
@@ -69,12 +75,13 @@ def for_me():
     if me is None:
         body, _ = read_cached(keys().popular)
         if body is not None:
-            return served(body, limit, (), "hit")
-        return served(rpc("recommendations").popular(MAX_LIMIT), limit, (), "miss")
+            return served(body, limit, (), "hit", "popular")
+        return served(rpc("recommendations").popular(MAX_LIMIT), limit, (), "miss", "popular")
     body, bought = read_cached(keys().for_user(me.user_id), me.user_id, ugen=True)
     if body is not None:
-        return served(body, limit, bought, "hit")
-    return served(rpc("recommendations").for_user(me.user_id, MAX_LIMIT), limit, bought, "miss")
+        return served(body, limit, bought, "hit", "for_me")
+    return served(rpc("recommendations").for_user(me.user_id, MAX_LIMIT), limit, bought, "miss",
+                  "for_me")
 
 
 def product_list(product_id, key_of, method):
@@ -83,9 +90,9 @@ def product_list(product_id, key_of, method):
     user_id = me.user_id if me else None
     body, bought = read_cached(key_of(product_id), user_id)
     if body is not None:
-        return served(body, limit, bought, "hit")
+        return served(body, limit, bought, "hit", method)
     made = getattr(rpc("recommendations"), method)(product_id, MAX_LIMIT, user_id)
-    return served(made, limit, bought, "miss")
+    return served(made, limit, bought, "miss", method)
 
 
 @bp.get("/products/<int:product_id>/similar")
@@ -100,13 +107,19 @@ def bought_together(product_id):
 
 @bp.get("/cart/recommendations")
 def cart_recommendations():
-    """What goes with the caller's cart (a guest's too), leaving out what is in it."""
+    """What goes with the caller's cart (a guest's too), leaving out what is in it: cached
+    under the cart's contents, so a changed cart is a new key and an unchanged one a hit."""
     limit = limit_arg()
     owner = cart_owner()
     cart = rpc("cart").get_cart(owner)
     product_ids = sorted({line["product_id"] for line in cart.get("lines") or []
                           if line.get("product_id")})
-    return rpc("recommendations").for_cart(product_ids, owner.get("user_id"), limit)
+    user_id = owner.get("user_id")
+    body, bought = read_cached(keys().cart(product_ids), user_id)
+    if body is not None:
+        return served(body, limit, bought, "hit", "cart")
+    made = rpc("recommendations").for_cart(product_ids, user_id, MAX_LIMIT)
+    return served(made, limit, bought, "miss", "cart")
 
 
 @bp.post("/recommendations/clicks")
