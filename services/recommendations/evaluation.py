@@ -16,7 +16,7 @@ K = 10
 MODELS = ("popularity", "cf", "content", "hybrid")
 # Relative weights (content fixed at 0.5): history and popularity may be left out entirely.
 MIX_GRID = [{"cf": a, "content": 0.5, "popularity": pw, "history": h}
-            for h in (0.0, 0.25, 0.5) for a in (0.25, 0.5, 0.75) for pw in (0.0, 0.1)]
+            for h in (0.0, 0.5) for a in (0.25, 0.75) for pw in (0.0, 0.1)]
 
 
 @dataclass
