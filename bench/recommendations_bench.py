@@ -91,7 +91,7 @@ def main():
     parser.add_argument("--env", default=os.environ.get("AARYA_TEST_ENV", "test"))
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--train-users", type=int, default=10_000)
+    parser.add_argument("--train-users", type=int, default=10_000, help="0: no training run")
     parser.add_argument("--train-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.env == "dev":
@@ -156,10 +156,12 @@ def main():
     finally:
         platform.down()
 
-    child = subprocess.run([sys.executable, __file__, "--env", args.env, "--train-child",
-                            "--train-users", str(args.train_users)], cwd=ROOT,
-                           capture_output=True, text=True, check=True)
-    training = json.loads(child.stdout.strip().splitlines()[-1])
+    training = None
+    if args.train_users > 0:
+        child = subprocess.run([sys.executable, __file__, "--env", args.env, "--train-child",
+                                "--train-users", str(args.train_users)], cwd=ROOT,
+                               capture_output=True, text=True, check=True)
+        training = json.loads(child.stdout.strip().splitlines()[-1])
 
     print(f"== recommendations bench, env {args.env}, {args.clients} clients, {args.seconds} s "
           f"per path, load average {os.getloadavg()[0]:.1f}")
@@ -169,6 +171,8 @@ def main():
     ratio = results["for-me (cached)"][0] / max(results["product read (cached)"][0], 1e-9)
     print(f"  for-me / cached product read: {ratio:.2f}x req/s (goal >= 0.5x); for-me p99 "
           f"{percentile(results['for-me (cached)'][1], 99):.1f} ms (goal <= 30 ms)")
+    if training is None:
+        return 0
     t = training["times"]
     print(f"  training, {args.train_users} shoppers x {training['items']} products "
           f"({training['events']} events): generate {t['generate']:.1f} s, evaluate "

@@ -6,14 +6,18 @@ Every key starts with RECOMMENDATIONS.redis_prefix from config (`recs` in dev, s
 {p}:gen             catalog/model generation: bumped by a model activation, a catalog sync and
                     every product event that changes what a list may show (stock, price, …)
 {p}:ugen:{user_id}  a shopper's generation: bumped by each of their interactions
-{p}:{user_id}       their "for me" list: {"gen", "ugen", "body"}
-{p}:similar:{id}    {"gen", "body"}; {p}:together:{id} and {p}:popular likewise
+{p}:{user_id}       their "for me" list, made at (gen, ugen): see `entry` for the format
+{p}:similar:{id}    made at gen; {p}:together:{id} and {p}:popular likewise
+{p}:cart:{digest}   made at gen: what goes with a cart holding exactly these products
+                    (digest of the sorted product ids), shared by every cart with the same
+                    contents; a cart change is a new digest, so it can never serve a stale list
 {p}:bought:{user_id} what they bought (a set): every surface leaves these out
 
 A cached list is only served while the generations it was made at are current, so an event
 that changes a list needs one INCR, never a scan of keys. A reader reads the generations
 before it computes, so a list made from older data is never stored as current.
 """
+import hashlib
 import json
 
 TTL_S = 3600
@@ -51,31 +55,69 @@ class Keys:
     def bought(self, user_id):
         return f"{self.prefix}:bought:{user_id}"
 
+    def cart(self, product_ids):
+        return f"{self.prefix}:cart:{cart_digest(product_ids)}"
+
+
+def cart_digest(product_ids):
+    """The same for every cart holding the same products, whatever the order or quantities."""
+    text = ",".join(str(p) for p in sorted({int(p) for p in product_ids}))
+    return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
+
 
 def generation(value):
     return int(value or 0)
 
 
-def fresh_body(raw, gen, ugen=None):
-    """The cached body if it was made at these generations, else None."""
+# An entry is lines of text, so the gateway can serve it without parsing or re-encoding JSON
+# (profiled: json.loads + dumps of 50 cards was the largest cost of a cached read):
+#   "{gen} {ugen or -}"                     the generations it was made at
+#   {the body without its items, as JSON}   e.g. {"model_version":3,"strategy":"hybrid"}
+#   "{product_id}\t{item as JSON}"          one line per item, best first
+
+
+def _fresh_lines(raw, gen, ugen):
     if not raw:
         return None
-    try:
-        entry = json.loads(raw)
-    except ValueError:
+    head, _, rest = raw.partition("\n")
+    made = head.split(" ")
+    if len(made) != 2 or made[0] != str(generation(gen)):
         return None
-    if entry.get("gen") != generation(gen):
+    if ugen is not None and made[1] != str(generation(ugen)):
         return None
-    if ugen is not None and entry.get("ugen") != generation(ugen):
+    meta, _, items = rest.partition("\n")
+    if not meta.startswith("{"):
         return None
-    return entry.get("body")
+    return meta, [line.split("\t", 1) for line in items.split("\n")] if items else []
+
+
+def fresh_json(raw, gen, ugen=None, limit=MAX_LIMIT, drop=()):
+    """The response text of a cached list made at these generations (at most `limit` items,
+    none of `drop`), or None: no JSON is parsed or encoded."""
+    found = _fresh_lines(raw, gen, ugen)
+    if found is None:
+        return None
+    meta, lines = found
+    drop = {str(p) for p in drop}
+    items = [item for product_id, item in lines if product_id not in drop][:limit]
+    return '{"items":[' + ",".join(items) + ("]," + meta[1:] if meta != "{}" else "]}")
+
+
+def fresh_body(raw, gen, ugen=None):
+    """The cached body (a dict) if it was made at these generations, else None."""
+    found = _fresh_lines(raw, gen, ugen)
+    if found is None:
+        return None
+    meta, lines = found
+    return {"items": [json.loads(item) for _, item in lines], **json.loads(meta)}
 
 
 def entry(body, gen, ugen=None):
-    value = {"gen": generation(gen), "body": body}
-    if ugen is not None:
-        value["ugen"] = generation(ugen)
-    return json.dumps(value, separators=(",", ":"))
+    dumps = (lambda v: json.dumps(v, separators=(",", ":")))
+    meta = {k: v for k, v in body.items() if k != "items"}
+    lines = [f"{generation(gen)} {'-' if ugen is None else generation(ugen)}", dumps(meta)]
+    lines += [f"{int(i['product_id'])}\t{dumps(i)}" for i in body["items"]]
+    return "\n".join(lines)
 
 
 def sliced(body, limit, drop=()):

@@ -9,7 +9,8 @@ everyone. Every item carries a `reason`; a shopper or product we know nothing of
 popularity (`reason: "popular"`), never an error. Staff see the model versions, their
 click-through rates, and activate or roll back a version.
 """
-from flask import Blueprint, current_app
+from flask import Blueprint, Response, current_app
+from prometheus_client import Counter
 
 from gateway.auth import require_role, require_user
 from gateway.params import json_object, query_int
@@ -24,6 +25,10 @@ bp = Blueprint("recommendations", __name__, url_prefix="/api")
 DEFAULT_LIMIT = 10
 MAX_LIMIT = recs_cache.MAX_LIMIT
 STAFF = ("admin",)
+# What ops (and the tests) see of the cache: a hit is one Redis pipeline and no RPC.
+LISTS = Counter("aarya_recommendation_lists_total",
+                "Recommendation lists served by the gateway, by surface and cache hit/miss",
+                ["surface", "cache"])
 
 
 def keys():
@@ -44,21 +49,32 @@ def limit_arg():
     return limit
 
 
-def served(body, limit, bought, cache):
-    return recs_cache.sliced(body, limit, bought), 200, {"X-Cache": cache}
+def served(body, limit, bought, surface):
+    """A list the service just made (a cache miss)."""
+    LISTS.labels(surface, "miss").inc()
+    return recs_cache.sliced(body, limit, bought), 200, {"X-Cache": "miss"}
 
 
-def read_cached(key, user_id=None, ugen=False):
-    """(body made at the current generations or None, what the shopper bought)."""
+def read_cached(key, limit, surface, user_id=None, ugen=False):
+    """The response for a list cached at the current generations (one Redis round trip, the
+    JSON text served as stored), or (None, what the shopper bought)."""
     k = keys()
     pipe = redis_client().pipeline(transaction=False)
     pipe.get(k.gen)
-    pipe.get(k.user_gen(user_id) if ugen else k.gen)
+    if ugen:
+        pipe.get(k.user_gen(user_id))
     pipe.get(key)
-    pipe.smembers(k.bought(user_id) if user_id else k.bought(0))
-    gen, user_gen, raw, bought = pipe.execute()
-    body = recs_cache.fresh_body(raw, gen, user_gen if ugen else None)
-    return body, (bought if user_id else set())
+    if user_id:
+        pipe.smembers(k.bought(user_id))
+    found = pipe.execute()
+    gen, user_gen = found[0], (found[1] if ugen else None)
+    raw = found[2 if ugen else 1]
+    bought = found[-1] if user_id else set()
+    text = recs_cache.fresh_json(raw, gen, user_gen, limit, bought)
+    if text is None:
+        return None, bought
+    LISTS.labels(surface, "hit").inc()
+    return Response(text, 200, {"X-Cache": "hit"}, mimetype="application/json"), bought
 
 
 @bp.get("/recommendations/for-me")
@@ -67,25 +83,27 @@ def for_me():
     me = signed_in_or_none()
     limit = limit_arg()
     if me is None:
-        body, _ = read_cached(keys().popular)
-        if body is not None:
-            return served(body, limit, (), "hit")
-        return served(rpc("recommendations").popular(MAX_LIMIT), limit, (), "miss")
-    body, bought = read_cached(keys().for_user(me.user_id), me.user_id, ugen=True)
-    if body is not None:
-        return served(body, limit, bought, "hit")
-    return served(rpc("recommendations").for_user(me.user_id, MAX_LIMIT), limit, bought, "miss")
+        hit, _ = read_cached(keys().popular, limit, "popular")
+        if hit is not None:
+            return hit
+        return served(rpc("recommendations").popular(MAX_LIMIT), limit, (), "popular")
+    hit, bought = read_cached(keys().for_user(me.user_id), limit, "for_me", me.user_id,
+                              ugen=True)
+    if hit is not None:
+        return hit
+    return served(rpc("recommendations").for_user(me.user_id, MAX_LIMIT), limit, bought,
+                  "for_me")
 
 
 def product_list(product_id, key_of, method):
     me = signed_in_or_none()
     limit = limit_arg()
     user_id = me.user_id if me else None
-    body, bought = read_cached(key_of(product_id), user_id)
-    if body is not None:
-        return served(body, limit, bought, "hit")
+    hit, bought = read_cached(key_of(product_id), limit, method, user_id)
+    if hit is not None:
+        return hit
     made = getattr(rpc("recommendations"), method)(product_id, MAX_LIMIT, user_id)
-    return served(made, limit, bought, "miss")
+    return served(made, limit, bought, method)
 
 
 @bp.get("/products/<int:product_id>/similar")
@@ -100,13 +118,19 @@ def bought_together(product_id):
 
 @bp.get("/cart/recommendations")
 def cart_recommendations():
-    """What goes with the caller's cart (a guest's too), leaving out what is in it."""
+    """What goes with the caller's cart (a guest's too), leaving out what is in it: cached
+    under the cart's contents, so a changed cart is a new key and an unchanged one a hit."""
     limit = limit_arg()
     owner = cart_owner()
     cart = rpc("cart").get_cart(owner)
     product_ids = sorted({line["product_id"] for line in cart.get("lines") or []
                           if line.get("product_id")})
-    return rpc("recommendations").for_cart(product_ids, owner.get("user_id"), limit)
+    user_id = owner.get("user_id")
+    hit, bought = read_cached(keys().cart(product_ids), limit, "cart", user_id)
+    if hit is not None:
+        return hit
+    made = rpc("recommendations").for_cart(product_ids, user_id, MAX_LIMIT)
+    return served(made, limit, bought, "cart")
 
 
 @bp.post("/recommendations/clicks")

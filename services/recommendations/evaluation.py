@@ -14,8 +14,9 @@ from services.recommendations import algorithms, rules
 
 K = 10
 MODELS = ("popularity", "cf", "content", "hybrid")
-MIX_GRID = [{"cf": a, "content": b, "popularity": round(1 - a - b, 2)}
-            for a in (0.3, 0.5, 0.7) for b in (0.1, 0.3) if a + b < 1.0]
+# Relative weights (content fixed at 0.5): history and popularity may be left out entirely.
+MIX_GRID = [{"cf": a, "content": 0.5, "popularity": pw, "history": h}
+            for h in (0.0, 0.5) for a in (0.25, 0.75) for pw in (0.0, 0.1)]
 
 
 @dataclass
@@ -75,27 +76,38 @@ def score_all(scorer, matrix, mix=None):
             "content": scorer.content_scores(matrix), "hybrid": hybrid}
 
 
+class _Judge:
+    """One model fitted on a split's training part, and what its scores would show."""
+
+    def __init__(self, split, items, index, content, components, mix=None, seed=0):
+        self.split, self.index = split, index
+        model = algorithms.fit(split.train, index, split.cut, components, mix, seed)
+        self.scorer = algorithms.Scorer(model, content, index)
+        self.users = sorted(split.relevant)
+        self.matrix, _ = algorithms.confidence_matrix(
+            [(u, p, w, d) for u, p, _, w, d in split.train], index, split.cut, users=self.users)
+        self.category_of = {int(i["product_id"]): (i.get("category") or {}).get("id")
+                            for i in items}
+
+    def metrics(self, scores):
+        lists = _lists(scores, self.users, self.index, self.category_of, self.split.bought)
+        return metrics_at_k(lists, self.split.relevant, len(self.index))
+
+
 def evaluate_split(split, items, index, content, components, mix, seed=0):
-    model = algorithms.fit(split.train, index, split.cut, components, mix, seed)
-    scorer = algorithms.Scorer(model, content, index)
-    users = sorted(split.relevant)
-    matrix, _ = algorithms.confidence_matrix([(u, p, w, d) for u, p, _, w, d in split.train],
-                                             index, split.cut, users=users)
-    category_of = {int(i["product_id"]): (i.get("category") or {}).get("id") for i in items}
-    table = {}
-    for name, scores in score_all(scorer, matrix, mix).items():
-        table[name] = metrics_at_k(_lists(scores, users, index, category_of, split.bought),
-                                   split.relevant, len(index))
-    return table
+    judge = _Judge(split, items, index, content, components, mix, seed)
+    return {name: judge.metrics(scores)
+            for name, scores in score_all(judge.scorer, judge.matrix, mix).items()}
 
 
 def choose_mix(split, items, index, content, components, seed=0):
-    """The hybrid mix that does best on a validation cut inside the training period."""
+    """The hybrid mix that does best on a validation cut inside the training period (the
+    hold-out is never looked at): one model fitted on the cut, every mix of the grid judged."""
     inner = time_split([_AsEvent(*row) for row in split.train], holdout=0.2)
-    best, best_p = algorithms.DEFAULT_MIX, -1.0
+    judge = _Judge(inner, items, index, content, components, None, seed)
+    best, best_p = dict(algorithms.DEFAULT_MIX), -1.0
     for mix in MIX_GRID:
-        p = evaluate_split(inner, items, index, content, components, mix, seed)["hybrid"][
-            "precision@10"]
+        p = judge.metrics(judge.scorer.hybrid(judge.matrix, mix)[0])["precision@10"]
         if p > best_p:
             best, best_p = mix, p
     return best

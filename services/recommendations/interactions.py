@@ -69,19 +69,34 @@ def record(session, event, found, event_id=None):
             _fold_into_profile(session, user_id, product_id, weight)
 
 
-def _fold_into_profile(session, user_id, product_id, weight):
+def take_back(session, user_id, event_id):
+    """Remove the interactions recorded under `event_id` (a refunded purchase) and their
+    weight from the shopper's taste profile. The delete returns each row once, so doing it
+    again takes nothing more."""
+    gone = session.execute(sa.delete(UserInteraction).where(UserInteraction.event_id == event_id)
+                           .returning(UserInteraction.product_id, UserInteraction.weight)).all()
+    for product_id, weight in gone:
+        _fold_into_profile(session, user_id, product_id, -weight, -1)
+    return [product_id for product_id, _ in gone]
+
+
+def _added(weights, key, weight):
+    """The profile's weights with `weight` added to `key`; a weight back at zero leaves."""
+    total = round((weights or {}).get(key, 0) + weight, 3)
+    rest = {k: v for k, v in (weights or {}).items() if k != key}
+    return {**rest, key: total} if total > 1e-9 else rest
+
+
+def _fold_into_profile(session, user_id, product_id, weight, count=1):
     item = session.get(CatalogItem, product_id)
     pref = session.get(UserPreference, user_id, with_for_update=True)
     if pref is None:
         pref = UserPreference(user_id=user_id, categories={}, brands={}, interactions=0)
         session.add(pref)
-    pref.interactions = (pref.interactions or 0) + 1
+    pref.interactions = max(0, (pref.interactions or 0) + count)
     if item is not None:
-        cat, brand = str(item.category["id"]), str(item.brand["id"])
-        pref.categories = {**(pref.categories or {}),
-                           cat: round((pref.categories or {}).get(cat, 0) + weight, 3)}
-        pref.brands = {**(pref.brands or {}),
-                       brand: round((pref.brands or {}).get(brand, 0) + weight, 3)}
+        pref.categories = _added(pref.categories, str(item.category["id"]), weight)
+        pref.brands = _added(pref.brands, str(item.brand["id"]), weight)
     pref.updated_at = sa.func.now()
     session.flush()
 

@@ -6,21 +6,26 @@ The order's events arrive on one stream but are handled by concurrent workers, s
 paid) may be applied in either order. Each merges its fact into one `order_purchases` row
 (an upsert that waits on the row lock of the other); whichever completes the picture — items
 known, paid, not cancelled — counts the purchase, once (`counted`). A refund after that takes
-the purchase back. The purchase rows carry an id made from the order id, so the refund finds
-them and a replay can never count them twice.
+the purchase back: its interactions leave and their weight leaves the taste profile. Two
+events say "refunded" (the order's status and the payment's whole refund, `refund.processed`);
+whichever comes first takes it back, the other finds nothing counted. The purchase rows carry
+an id made from the order id, so the refund finds them and a replay can never count them twice.
+A partial refund (some money back, the order stands) takes nothing back: it does not say
+which line.
 """
 import uuid
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from services.recommendations import algorithms
-from services.recommendations.models import OrderPurchase, UserInteraction
+from services.recommendations import algorithms, interactions
+from services.recommendations.models import OrderPurchase
 
 CREATED = "order.created"
 PAID = "order.payment.completed"
 STATUS = "order.status.updated"
-ORDER_EVENTS = (CREATED, PAID, STATUS)
+REFUND = "refund.processed"     # payment_events
+ORDER_EVENTS = (CREATED, PAID, STATUS, REFUND)
 NOT_BOUGHT = ("cancelled", "payment_failed", "refunded")
 _NAMESPACE = uuid.UUID("6f1d3c1e-6c8e-4d59-9a7e-6c0a3f1b2d44")
 
@@ -45,6 +50,12 @@ def _facts(event):
             facts["cancelled"] = True
         else:
             return None
+    elif event["type"] == REFUND:
+        refunded, paid = data.get("refunded_total"), data.get("captured_amount") \
+            or data.get("payment_amount")
+        if not isinstance(refunded, int) or not isinstance(paid, int) or refunded < paid:
+            return None  # partial: the order stands
+        facts["cancelled"] = True
     return facts
 
 
@@ -66,8 +77,7 @@ def apply(session, event):
         .returning(OrderPurchase.order_id, OrderPurchase.user_id, OrderPurchase.product_ids,
                    OrderPurchase.paid, OrderPurchase.cancelled, OrderPurchase.counted)).one()
     if row.cancelled and row.counted:  # refunded after it was paid: no longer bought
-        session.execute(sa.delete(UserInteraction).where(
-            UserInteraction.event_id == purchase_event_id(row.order_id)))
+        interactions.take_back(session, row.user_id, purchase_event_id(row.order_id))
         _set_counted(session, row.order_id, False)
         return [], row.user_id
     if row.paid and not row.cancelled and not row.counted and row.product_ids is not None:

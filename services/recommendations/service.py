@@ -47,11 +47,11 @@ class RecommendationsService(sidedoor.SideDoor):
 
     # --- learning from the streams ----------------------------------------------------------
 
-    @stream_handler("product_events", "cart_events", "order_events", "search_events",
-                    group=GROUP)
+    @stream_handler("product_events", "cart_events", "order_events", "payment_events",
+                    "search_events", group=GROUP)
     def learn_from_event(self, event):
         """Catalog events keep our projection current; shopper events become interactions; an
-        order counts as bought once it is paid (purchases.py). Once per event id; the lists it
+        order counts as bought once it is paid and is taken back when refunded (purchases.py). Once per event id; the lists it
         changes stop being served at once (generations), and a purchase remakes that
         shopper's list right away (folded in, no retrain)."""
         kind = event["type"]
@@ -153,12 +153,20 @@ class RecommendationsService(sidedoor.SideDoor):
 
     @rpc
     def for_cart(self, product_ids, user_id=None, limit=10):
-        """What goes with these products (a cart's), leaving them and past purchases out."""
+        """What goes with these products (a cart's), leaving them and past purchases out.
+        Cached under the cart's contents (kit/recs_cache.py), for the gateway to read."""
         args = load(CartSchema(), {"product_ids": product_ids, "user_id": user_id,
                                    "limit": limit})
-        session = self.db.session
-        self.engine.refresh(session, self.redis.get(self.engine.keys.gen))
-        return self.engine.for_cart(session, args["product_ids"], args["user_id"], args["limit"])
+        keys, session = self.engine.keys, self.db.session
+        key = keys.cart(args["product_ids"])
+        gen, raw = self.redis.mget(keys.gen, key)
+        body = recs_cache.fresh_body(raw, gen)
+        if body is None:
+            self.engine.refresh(session, gen)
+            body = self.engine.for_cart(session, args["product_ids"])
+            self.redis.set(key, recs_cache.entry(body, gen), ex=recs_cache.TTL_S)
+        bought = interactions.bought(session, args["user_id"]) if args["user_id"] else ()
+        return recs_cache.sliced(body, args["limit"], bought)
 
     @rpc
     def get_preferences(self, user_id):

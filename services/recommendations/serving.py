@@ -195,13 +195,15 @@ class Engine:
                     taken.add(item["product_id"])
         return self.body(cards, "bought_together")
 
-    def for_cart(self, session, product_ids, user_id, limit):
+    def for_cart(self, session, product_ids):
+        """What goes with a cart of these products, at CAP items, leaving them out (whoever
+        serves it leaves the shopper's purchases out: the list is shared by equal carts)."""
         snap = self.snapshot
         known = [p for p in dict.fromkeys(product_ids) if p in snap]
-        exclude = set(product_ids) | (interactions.bought(session, user_id) if user_id else set())
+        exclude = set(product_ids)
         if not known:
             ranked = self.popular_ranking(session)
-            picked = rules.pick(ranked, limit, snap.category_of, snap.available, exclude)
+            picked = rules.pick(ranked, CAP, snap.category_of, snap.available, exclude)
             return self.body([self.card(p, 1.0 - n / max(len(picked), 1), "popular")
                               for n, p in enumerate(picked)], "popular")
         total = np.zeros(len(snap.index))
@@ -216,7 +218,7 @@ class Engine:
                     from_together.add(q)
             total += 0.5 * self._similar_scores(p)
         ranked = [int(snap.index.ids[c]) for c in np.argsort(-total, kind="stable")]
-        picked = rules.pick(ranked, limit, snap.category_of, snap.available, exclude)
+        picked = rules.pick(ranked, CAP, snap.category_of, snap.available, exclude)
         return self.body([self.card(p, total[snap.index.position[p]],
                                     "bought_together" if p in from_together else "goes_with_cart")
                           for p in picked], "cart")

@@ -12,6 +12,7 @@ import sys
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 import sqlalchemy as sa
 
 from kit.config import ROOT
@@ -90,3 +91,14 @@ def _query(params):
 @pytest.fixture(scope="session")
 def store(gateway_url):
     return Storefront(gateway_url)
+
+
+def metric(base_url, name, **labels):
+    """The sum of a /metrics sample's values over the series that carry these labels."""
+    text = requests.get(f"{base_url}/metrics", timeout=10).text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                total += sample.value
+    return total

@@ -1,6 +1,8 @@
 """Pure logic of the models and rules, no servers: the business rules, when an order counts
 as bought, the model artifact's round trip, folding a shopper in, and the offline evaluation
 on a small synthetic catalog."""
+import json
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -57,9 +59,17 @@ def test_an_order_is_bought_when_paid_and_never_when_cancelled():
 
 
 def test_a_cached_list_is_served_only_at_the_generations_it_was_made_at():
-    body = {"items": [{"product_id": 1}, {"product_id": 2}, {"product_id": 3}]}
+    body = {"items": [{"product_id": 1, "name": "A\tb\nc"}, {"product_id": 2},
+                      {"product_id": 3}], "model_version": 2, "strategy": "hybrid"}
     raw = recs_cache.entry(body, 4, 9)
     assert recs_cache.fresh_body(raw, "4", "9") == body
+    # The gateway serves the stored text as is: the same JSON as slicing the body.
+    served = recs_cache.fresh_json(raw, "4", "9", limit=1, drop={"1"})
+    assert json.loads(served) == recs_cache.sliced(body, 1, {"1"})
+    assert json.loads(recs_cache.fresh_json(recs_cache.entry({"items": []}, 1), 1)) == \
+        {"items": []}
+    assert recs_cache.fresh_json(raw, "4", "10") is None
+    assert recs_cache.fresh_body('{"gen": 4, "body": {}}', "4") is None  # an older format
     assert recs_cache.fresh_body(raw, "5", "9") is None
     assert recs_cache.fresh_body(raw, "4", "10") is None
     assert [i["product_id"] for i in recs_cache.sliced(body, 2, {"1"})["items"]] == [2, 3]

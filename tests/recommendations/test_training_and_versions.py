@@ -11,7 +11,8 @@ def test_the_hybrid_beats_popularity_by_a_fifth_on_the_hold_out(trained, rpc):
     popularity = holdout["popularity"]["precision@10"]
     hybrid = holdout["hybrid"]["precision@10"]
     print(f"\nprecision@10 on the hold-out: popularity {popularity:.4f}, hybrid {hybrid:.4f} "
-          f"({hybrid / popularity:.1f}x)")
+          f"({hybrid / popularity:.1f}x); cf {holdout['cf']['precision@10']:.4f}, content "
+          f"{holdout['content']['precision@10']:.4f}")
     assert hybrid >= 1.2 * popularity
     for name in ("popularity", "cf", "content", "hybrid"):  # the printed table
         assert name in output
