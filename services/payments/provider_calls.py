@@ -174,14 +174,20 @@ class ProviderCalls:
 
     # --- authorise, capture, void -------------------------------------------------------------
 
-    def _authorize(self, payment_id, attempt_id, call):
-        timed = self._call(self.provider.authorize, *call)
+    def _answer(self, call, after, payment_id, attempt_id, args):
+        """Steps 2 and 3 of a claimed call: make it, then record what it did and apply it
+        (`after`) under the row lock. Returns (the next step or None, the payment's view)."""
+        timed = self._call(call, *args)
         with self.transaction() as session:
             payment = find(session, payment_id=payment_id, lock=True)
             record_attempt(session, attempt_id, timed)
             payment.lease_until = None
-            step = self._after_authorize(session, payment, timed)
+            step = after(session, payment, timed)
             return step, self._view_of(session, payment)
+
+    def _authorize(self, payment_id, attempt_id, call):
+        return self._answer(self.provider.authorize, self._after_authorize, payment_id, attempt_id,
+                            call)
 
     def _after_authorize(self, session, payment, timed):
         outcome = timed.result if timed.error is None else None
@@ -214,13 +220,8 @@ class ProviderCalls:
         return None
 
     def _capture(self, payment_id, attempt_id, call):
-        timed = self._call(self.provider.capture, *call)
-        with self.transaction() as session:
-            payment = find(session, payment_id=payment_id, lock=True)
-            record_attempt(session, attempt_id, timed)
-            payment.lease_until = None
-            step = self._after_capture(session, payment, timed)
-            return step, self._view_of(session, payment)
+        return self._answer(self.provider.capture, self._after_capture, payment_id, attempt_id,
+                            call)
 
     def _after_capture(self, session, payment, timed):
         if payment.status != S.AUTHORIZED.value:
@@ -243,13 +244,8 @@ class ProviderCalls:
         return None
 
     def _void(self, payment_id, attempt_id, call):
-        timed = self._call(self.provider.void, *call)
-        with self.transaction() as session:
-            payment = find(session, payment_id=payment_id, lock=True)
-            record_attempt(session, attempt_id, timed)
-            payment.lease_until = None
-            step = self._after_void(session, payment, timed)
-            return step, self._view_of(session, payment)
+        return self._answer(self.provider.void, self._after_void, payment_id, attempt_id,
+                            call)
 
     def _after_void(self, session, payment, timed):
         if timed.error is not None:
