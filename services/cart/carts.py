@@ -1,4 +1,4 @@
-"""Carts in Redis: the keys, the Lua steps that change a cart together with its events, reads.
+"""Carts in Redis: the store (CartStore) that changes a cart together with its events, and reads.
 
 The keys are named in keys.py and the Lua steps are in scripts.py.
 
