@@ -1,7 +1,7 @@
 """The cart service: shoppers' and guests' carts in Redis, priced live by the products service.
 
-Entry points only; the Redis keys and the Lua steps live in carts.py, the events in events.py,
-the outbox relay in relay.py, what callers get back in presenters.py.
+Entry points only; the store is carts.py, the Redis keys keys.py, the Lua steps scripts.py,
+the events events.py, the outbox relay relay.py, what callers get back presenters.py.
 
 Atomicity (ARCHITECTURE §3, "a state change and its event commit together"): a cart has no SQL
 row, so its outbox is a Redis stream. Each change is ONE Lua script that checks, writes the

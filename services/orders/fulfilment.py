@@ -11,7 +11,7 @@ from kit.errors import Conflict, Forbidden
 from kit.schemas import load
 from services.orders import events, lifecycle, status
 from services.orders.models import OrderTracking, utcnow
-from services.orders.saga import is_staff
+from services.orders.lifecycle import is_staff
 from services.orders.schemas import ShipmentSchema, TrackingSchema
 from services.orders.status import OrderStatus as S
 

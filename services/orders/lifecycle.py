@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from kit.errors import NotFound
 from services.orders import events, status
-from services.orders.models import (FROM_CART, Order, OrderAddress, OrderItem,
+from services.orders.models import (FROM_CART, STAFF_ROLES, Order, OrderAddress, OrderItem,
                                     OrderStatusHistory, utcnow)
 from services.orders.status import OrderStatus as S
 
@@ -27,6 +27,18 @@ STAMPS = {S.PAID: "paid_at", S.SHIPPED: "shipped_at", S.DELIVERED: "delivered_at
 def order_not_found(order_id):
     return NotFound("order_not_found", f"Order {order_id} does not exist.",
                     {"order_id": order_id})
+
+
+def is_staff(actor):
+    return actor is not None and actor.get("role") in STAFF_ROLES
+
+
+def require_visible(order, actor, order_id):
+    """Staff see every order; a shopper only their own (anyone else's does not exist)."""
+    if order is None or (actor is not None and not is_staff(actor)
+                         and order.user_id != actor["user_id"]):
+        raise order_not_found(order_id)
+    return order
 
 
 def find(session, order_id=None, order_ref=None, lock=False):

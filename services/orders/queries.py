@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from kit.errors import Forbidden
 from services.orders import lifecycle, presenters
 from services.orders.models import Order, OrderStatusHistory, OrderTracking
-from services.orders.saga import is_staff, require_visible
+from services.orders.lifecycle import is_staff, require_visible
 
 
 def list_orders(session, actor, filters):

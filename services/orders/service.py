@@ -1,8 +1,9 @@
 """The orders service: checkout, the payment saga, order history, fulfilment and tracking.
 
 Entry points only. The contract with payments, products and cart is docs/checkout-saga.md;
-checkout.py places an order, saga.py applies payment outcomes, cancels and makes the
-follow-up calls, sweeper.py finishes what the live path left, fulfilment.py is staff's
+checkout.py places an order (lines.py: its lines and stock), saga.py applies payment
+outcomes (outcomes.py), cancels (cancelling.py) and makes the follow-up calls
+(followups.py), sweeper.py finishes what the live path left, fulfilment.py is staff's
 warehouse moves, queries.py reading, abandoned.py the abandoned-cart log. The status machine
 is status.py; lifecycle.py is the one place a status changes; events.py lists every event.
 

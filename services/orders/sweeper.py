@@ -23,7 +23,8 @@ from services.orders import idempotency, lifecycle, status
 from services.orders.checkout import Checkout
 from services.orders.dependencies import ServiceUnavailable
 from services.orders.models import IdempotencyKey, Order, ProcessedEvent, utcnow
-from services.orders.saga import COMPLETED, FAILED, HELD, Saga
+from services.orders.outcomes import COMPLETED, FAILED, HELD
+from services.orders.saga import Saga
 from services.orders.status import OrderStatus as S
 
 log = logging.getLogger(__name__)

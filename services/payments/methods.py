@@ -15,9 +15,9 @@ import sqlalchemy as sa
 
 from kit.errors import NotFound
 from services.payments import presenters
-from services.payments.charges import card_refused, provider_unavailable
 from services.payments.models import PaymentMethod
 from services.payments.provider import ProviderError, call_with_timeout
+from services.payments.provider_calls import card_refused, provider_unavailable
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,12 @@ from sqlalchemy.exc import IntegrityError
 
 from kit.errors import Conflict, Forbidden
 from services.payments import events, presenters
-from services.payments.charges import find, payment_not_found, record_attempt, utcnow
+from services.payments.lookups import find, payment_not_found, utcnow
 from services.payments.models import (ERROR, REFUND, REFUND_FAILED, REFUND_PENDING,
                                       REFUND_PROCESSED, STAFF_ROLES, STARTED, SYSTEM_ROLE,
                                       TIMEOUT, PaymentAttempt, Refund)
 from services.payments.provider import ProviderError, call_with_timeout
+from services.payments.provider_calls import record_attempt
 from services.payments.status import S
 
 log = logging.getLogger(__name__)

@@ -2,7 +2,9 @@
 the provider's webhooks, and a sweeper for what got stuck.
 
 Entry points only. The contract with orders is docs/checkout-saga.md; the rules live in
-charges.py (initiate, authorise/capture/void, cancel, review, webhooks), refunds.py,
+charges.py (the Charges class: reading, cancel, review, the sweeper's steps) with
+initiation.py, provider_calls.py (claim, call, record; authorise/capture/void), webhooks.py
+and lookups.py; refunds.py,
 methods.py (tokenize and saved cards), fraud.py (the pure risk score) with risk_signals.py,
 sweeper.py; the card gateway is provider.py (interface) and sandbox.py; events.py lists every
 event and its data. Every state change commits with its event through the outbox.

@@ -20,7 +20,7 @@ from datetime import timedelta
 import eventlet
 import sqlalchemy as sa
 
-from services.payments.charges import utcnow
+from services.payments.lookups import utcnow
 from services.payments.models import REFUND_PENDING, Payment, Refund
 from services.payments.status import AWAITING_PROVIDER, S
 

@@ -199,40 +199,45 @@ def _mark(session, rows, status):
         session.refresh(row)
 
 
-def commit(session, order_ref):
-    """The order is paid: the held units are sold. Stock does not move. Returns (rows, replayed)."""
+def _reservation_unless(session, order_ref, refused, code, message):
+    """An order's reservation rows, its lock held; Conflict `code` if it is already `refused`."""
     lock_order(session, order_ref)
     rows = _require_reservation(session, order_ref)
-    status = rows[0].status
-    if status == RELEASED:
-        raise Conflict("reservation_released",
-                       f"The reservation for order {order_ref} was released.",
-                       {"order_ref": order_ref})
-    if status == COMMITTED:
+    if rows[0].status == refused:
+        raise Conflict(code, message, {"order_ref": order_ref})
+    return rows
+
+
+def commit(session, order_ref):
+    """The order is paid: the held units are sold. Stock does not move. Returns (rows, replayed)."""
+    rows = _reservation_unless(session, order_ref, RELEASED, "reservation_released",
+                               f"The reservation for order {order_ref} was released.")
+    if rows[0].status == COMMITTED:
         return rows, True
     _mark(session, rows, COMMITTED)
     return rows, False
+
+
+def _put_all_back(session, rows, reason, order_ref):
+    """Each reserved line's units back on the shelf; the StockChange of each."""
+    changes = []
+    for row in rows:  # already in variant id order
+        back = _put_back(session, row.variant_id, row.quantity)
+        changes.append(StockChange(row.variant_id, back.product_id, back.sku,
+                                   back.inventory_count - row.quantity, back.inventory_count,
+                                   back.low_stock_threshold, reason, order_ref))
+    return changes
 
 
 def release(session, outbox, order_ref):
     """Put held units back (payment failed, order cancelled, timed out).
 
     Returns (rows, changes, replayed)."""
-    lock_order(session, order_ref)
-    rows = _require_reservation(session, order_ref)
-    status = rows[0].status
-    if status == COMMITTED:
-        raise Conflict("reservation_committed",
-                       f"Order {order_ref} is committed; its stock is sold.",
-                       {"order_ref": order_ref})
-    if status == RELEASED:
+    rows = _reservation_unless(session, order_ref, COMMITTED, "reservation_committed",
+                               f"Order {order_ref} is committed; its stock is sold.")
+    if rows[0].status == RELEASED:
         return rows, [], True
-    changes = []
-    for row in rows:  # already in variant id order
-        back = _put_back(session, row.variant_id, row.quantity)
-        changes.append(StockChange(row.variant_id, back.product_id, back.sku,
-                                   back.inventory_count - row.quantity, back.inventory_count,
-                                   back.low_stock_threshold, RELEASE, order_ref))
+    changes = _put_all_back(session, rows, RELEASE, order_ref)
     _mark(session, rows, RELEASED)
     write_ledger(session, outbox, changes)
     return rows, changes, False
@@ -257,12 +262,7 @@ def return_stock(session, outbox, order_ref):
                        {"order_ref": order_ref, "status": status})
     if _returned(session, order_ref):
         return rows, [], True
-    changes = []
-    for row in rows:  # already in variant id order
-        back = _put_back(session, row.variant_id, row.quantity)
-        changes.append(StockChange(row.variant_id, back.product_id, back.sku,
-                                   back.inventory_count - row.quantity, back.inventory_count,
-                                   back.low_stock_threshold, RETURN, order_ref))
+    changes = _put_all_back(session, rows, RETURN, order_ref)
     write_ledger(session, outbox, changes)
     return rows, changes, False
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from services.cart.carts import guest_hash
+from services.cart.keys import guest_hash
 from tests.support.catalog import own_brand_and_category
 from tests.support.harness import events_of_type, stream_events
 
