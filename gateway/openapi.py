@@ -6,7 +6,7 @@
 apispec's MarshmallowPlugin turns the services' own marshmallow schemas (the ones that load
 requests, and the response schemas that describe what their presenters return) into the
 components; each route area's operations are one module in gateway/apidoc/. The gateway never
-runs this: it serves the JSON file written here (docs/adr/0007-openapi-from-schemas.md says
+runs this: it serves the JSON file written here (docs/adr/0011-openapi-from-schemas.md says
 why), and tests/gateway/test_openapi_document.py fails when that file is stale.
 The helpers below (operation, ref, _query, ...) are what the area modules build with.
 """
