@@ -1,6 +1,8 @@
 """Prometheus metrics of the bridge, served on the side door's /metrics."""
 from prometheus_client import Counter, Gauge, Histogram
 
+from kit.process_info import PROCESS_INFO  # noqa: F401  (one definition for every process)
+
 EVENTS_MIRRORED = Counter(
     "bridge_events_mirrored_total", "Events written to their domain stream", ["stream"])
 DUPLICATES_SKIPPED = Counter(
@@ -23,4 +25,3 @@ REDIS_UP = Gauge("bridge_redis_connected", "1 while the last Redis call succeede
 DEAD_LETTERS = Gauge("aarya_dead_letters", "Entries in the dead_letter stream (read at scrape)")
 STREAM_LENGTH = Gauge("aarya_stream_length", "Entries in each domain stream (read at scrape)",
                       ["stream"])
-PROCESS_INFO = Gauge("aarya_process_info", "1 for every running Aarya process", ["process"])

@@ -16,6 +16,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
                                generate_latest)
 
 from kit import logs
+from kit.process_info import PROCESS_INFO  # noqa: F401  (one definition for every process)
 from gateway.correlation import current_correlation_id
 
 log = logging.getLogger("aarya.http")
@@ -28,8 +29,6 @@ REQUEST_SECONDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
 REALTIME_CLIENTS = Gauge("aarya_realtime_clients", "Open WebSocket and SSE clients by channel",
                          ["kind"], multiprocess_mode="livesum")
-PROCESS_INFO = Gauge("aarya_process_info", "1 for every running Aarya process", ["process"],
-                     multiprocess_mode="max")
 # Probes and scrapes are counted, not logged: they would drown the log.
 _QUIET = ("/health", "/metrics")
 

@@ -20,6 +20,7 @@ from nameko.extensions import DependencyProvider
 from prometheus_client import CONTENT_TYPE_LATEST, Gauge, Histogram, generate_latest
 
 from kit import logs
+from kit.process_info import PROCESS_INFO  # noqa: F401  (one definition for every process)
 
 log = logging.getLogger("aarya.worker")
 
@@ -33,7 +34,6 @@ STREAM_LAG = Gauge("aarya_stream_lag", "Entries of a stream a consumer group has
                    ["stream", "group"])
 STREAM_PENDING = Gauge("aarya_stream_pending", "Entries read by a group but not acked yet",
                        ["stream", "group"])
-PROCESS_INFO = Gauge("aarya_process_info", "1 for every running Aarya process", ["process"])
 SCRAPE_ERRORS = Gauge("aarya_metrics_collect_errors", "Scrape-time readings that failed",
                       ["reading"])
 
