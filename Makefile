@@ -61,11 +61,15 @@ status:
 
 # AARYA_ENV=test so anything that loads config without naming an env gets the test one, never dev.
 # Leftover test processes (a crashed test's) are stopped afterwards, whatever the outcome.
-# tests/resilience runs its short stories there (a few seconds of load per fault, on the chaos
-# servers of ops/chaos_servers.sh, which its fixture starts); `make chaos` runs the long ones.
+# tests/resilience runs its short stories last, in a pytest run of its own (a few seconds of load
+# per fault, on the chaos servers of ops/chaos_servers.sh, which its fixture starts): its two
+# replicas of every process must not share the machine with the other suites' timings.
+# `make chaos` runs the long ones.
 test: servers venv
-	@rc=0; AARYA_ENV=test $(VENV)/bin/pytest -q || rc=$$?; \
-	$(PLATFORMCTL) down --env test || true; $(PLATFORMCTL) down --env chaos || true; \
+	@rc=0; AARYA_ENV=test $(VENV)/bin/pytest -q --ignore=tests/resilience || rc=$$?; \
+	$(PLATFORMCTL) down --env test || true; \
+	AARYA_ENV=test $(VENV)/bin/pytest -q tests/resilience || rc=$$?; \
+	$(PLATFORMCTL) down --env chaos || true; \
 	exit $$rc
 
 bench: servers venv

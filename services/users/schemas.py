@@ -60,6 +60,9 @@ class PublicUserOut(Schema):
     is_online = fields.Boolean(required=True)
     last_seen = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
+    # Only on a public profile (get_public_profile adds the follow counts).
+    followers = fields.Integer()
+    following = fields.Integer()
 
 
 class UserOut(PublicUserOut):
