@@ -5,13 +5,8 @@ from gateway.openapi import BEFORE_ID, DATETIME, LIMIT, NULLABLE_STRING, operati
 SCHEMAS = {
     "PublicUser": users.PublicUserOut,
     "User": users.UserOut,
-    "Profile": {"allOf": [ref("PublicUser"), {
-        "type": "object",
-        "properties": {"followers": {"type": "integer"}, "following": {"type": "integer"}},
-    }]},
-    "RelatedUser": {"allOf": [ref("PublicUser"), {
-        "type": "object", "properties": {"since": DATETIME},
-    }]},
+    "Profile": users.ProfileOut,
+    "RelatedUser": users.RelatedUserOut,
     "UserList": {"type": "object", "required": ["items"],
                  "properties": {"items": {"type": "array", "items": ref("RelatedUser")}}},
     "Activity": {

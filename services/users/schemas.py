@@ -60,9 +60,17 @@ class PublicUserOut(Schema):
     is_online = fields.Boolean(required=True)
     last_seen = fields.DateTime(required=True, allow_none=True)
     created_at = fields.DateTime(required=True)
-    # Only on a public profile (get_public_profile adds the follow counts).
-    followers = fields.Integer()
-    following = fields.Integer()
+
+
+class ProfileOut(PublicUserOut):
+    """get_public_profile: the public fields and the follow counts."""
+    followers = fields.Integer(required=True)
+    following = fields.Integer(required=True)
+
+
+class RelatedUserOut(PublicUserOut):
+    """An item of list_followers/list_following: since when the relation holds."""
+    since = fields.DateTime(required=True)
 
 
 class UserOut(PublicUserOut):

@@ -55,6 +55,20 @@ def test_real_user_responses_match_their_response_schemas(api):
     profile = requests.get(f"{api}/api/users/{created.json()['id']}", headers=bearer(token),
                            timeout=10)
     assert_matches(document, "/api/users/{user_id}", "get", profile)
+    # A follow list's items carry `since` besides the public fields.
+    follower = new_account()
+    requests.post(f"{api}/api/auth/register", json=follower, timeout=10)
+    follower_token = login(api, follower)["access_token"]
+    followed = requests.post(f"{api}/api/users/{created.json()['id']}/follow",
+                             headers=bearer(follower_token), timeout=10)
+    assert followed.status_code in (200, 201), followed.text
+    following = requests.get(f"{api}/api/users/me/following", headers=bearer(follower_token),
+                             timeout=10)
+    assert following.status_code == 200 and following.json()["items"], following.text
+    assert_matches(document, "/api/users/me/following", "get", following)
+    followers = requests.get(f"{api}/api/users/me/followers", headers=bearer(token), timeout=10)
+    assert followers.json()["items"], followers.text
+    assert_matches(document, "/api/users/me/followers", "get", followers)
 
 
 def test_a_response_that_breaks_its_schema_is_caught(api):
