@@ -9,6 +9,7 @@ the master and inherited by every worker. kit.config pulls in only yaml and name
 parser (no eventlet, kombu or ssl), which is safe here. when_ready warns if that ever changes;
 post_worker_init stops a worker that did not end up patched.
 """
+import gc
 import os
 import shutil
 import sys
@@ -84,6 +85,11 @@ def post_worker_init(worker):
         worker.log.critical("gevent did not patch %s; stopping worker", ", ".join(unpatched))
         raise SystemExit(1)
     worker.log.info("gateway worker %s ready (gevent-patched)", worker.pid)
+    # Everything imported so far lives as long as the worker: out of the collector's sight, a
+    # full collection walks only what requests allocate (a pass over the ~1e6 objects of
+    # flask, nameko, kombu, redis and the schemas stalled every connection of the worker).
+    gc.collect()
+    gc.freeze()
     # The real-time tail starts now rather than at the first client, and closes its sockets
     # (1001) as soon as the worker is told to stop.
     realtime = getattr(worker.wsgi, "extensions", {}).get("aarya.realtime")
@@ -102,3 +108,14 @@ def worker_exit(server, worker):
     pool = getattr(worker.wsgi, "extensions", {}).get("aarya.rpc")
     if pool is not None:
         pool.close()
+
+
+def post_request(worker, req, environ, resp):
+    """Yield to the other connections after every request. gevent never preempts: a keep-alive
+    client whose next request is already in the socket when this one ends is served again at
+    once, and a fast client on another core can hold the worker for hundreds of milliseconds
+    while the other connections' requests wait (measured: /health p50 0.4 ms, p99 1.5 s at
+    20 connections). One switch per request makes the worker round-robin."""
+    import gevent
+
+    gevent.sleep(0)
