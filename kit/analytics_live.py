@@ -36,6 +36,11 @@ ANSWERS_GEN = "analytics:answers:gen"
 SERIES_GEN = "analytics:series:gen"
 SERIES_TTL_S = 86400
 LATE_S = 120
+# The open windows (the last LATE_S, and whatever is still filling) are kept per measurement
+# under SERIES_OPEN_GEN + measurement, which the flusher INCRs after every batch that wrote a
+# point of that measurement: between two flushes the store cannot answer differently.
+SERIES_OPEN_GEN = "analytics:series:open-gen:"
+SERIES_OPEN_TTL_S = 600
 ANSWER_TTL_S = 600
 
 # KEYS[1] the generation; ARGV[1] the answer's key without it → the answer or nil (one trip)

@@ -92,6 +92,7 @@ class TimeSeriesWriter:
                          {"ids": [r.id for r in rows]})
         WRITTEN.inc(len(rows))
         self._note_late(lines)
+        self._note_flushed(lines)
         return len(rows)
 
     def _note_late(self, lines):
@@ -105,6 +106,19 @@ class TimeSeriesWriter:
                 self.redis.incr(analytics_live.SERIES_GEN)
             except redis_lib.RedisError as exc:
                 log.warning("late points written but the series cache not renewed: %r", exc)
+
+    def _note_flushed(self, lines):
+        """The open windows of every measurement just written may answer differently now."""
+        if self.redis is None:
+            return
+        measurements = {line.split(" ", 1)[0].split(",", 1)[0] for line in lines}
+        try:
+            pipe = self.redis.pipeline(transaction=False)
+            for measurement in measurements:
+                pipe.incr(analytics_live.SERIES_OPEN_GEN + measurement)
+            pipe.execute()
+        except redis_lib.RedisError as exc:
+            log.warning("points written but the open series cache not renewed: %r", exc)
 
     def pending(self):
         with self.engine.connect() as conn:
@@ -135,8 +149,8 @@ class TimeSeriesWriter:
 
     def series(self, metric, start, stop, every):
         """Points over [start, stop): the windows that closed LATE_S before now come from Redis
-        when they were asked before (one Flux query then, none after); the open ones are asked
-        of InfluxDB each time. Windows align to the epoch either way, so the two parts join
+        when they were asked before (one Flux query then, none after); the open ones likewise
+        until the next flush writes a point of the metric's measurement. Windows align to the epoch either way, so the two parts join
         into exactly the answer one query over the whole range would give."""
         step = EVERY_S.get(every)
         closed = None
@@ -149,13 +163,33 @@ class TimeSeriesWriter:
             return self._query_series(metric, start, stop, every)
         points = self._closed_series(metric, start, closed, every)
         if closed < stop:
-            points += self._query_series(metric, closed, stop, every)
+            points += self._open_series(metric, closed, stop, every)
         return points
 
     def _closed_series(self, metric, start, stop, every):
         key = f"analytics:series:{metric}:{every}:{_rfc(start)}:{_rfc(stop)}"
+        return self._kept(key, analytics_live.SERIES_GEN, analytics_live.SERIES_TTL_S,
+                          metric, start, stop, every)
+
+    def _open_series(self, metric, start, stop, every):
+        """The windows still filling, kept until the next flush of this metric's measurement.
+        A range that ends in the future asks for "up to now": every point that could change
+        that answer arrives through a flush, so the key says "now" rather than the moment.
+        While the flusher cannot write, InfluxDB is asked each time: away, it answers 503
+        (`timeseries_unavailable`) rather than a figure that misses the queued points."""
+        if self.last_error is not None:
+            return self._query_series(metric, start, stop, every)
+        until = "now" if stop.timestamp() >= time.time() else _rfc(stop)
+        key = f"analytics:series-open:{metric}:{every}:{_rfc(start)}:{until}"
+        return self._kept(key, analytics_live.SERIES_OPEN_GEN + SERIES[metric][0],
+                          analytics_live.SERIES_OPEN_TTL_S, metric, start, stop, every)
+
+    def _kept(self, key, gen_key, ttl, metric, start, stop, every):
+        """The query's answer as kept under the generation's current value, else asked and kept.
+        The generation is read before the query: a write in between leaves this answer under
+        a generation nobody reads any more. Redis away: ask InfluxDB."""
         try:
-            gen = self.redis.get(analytics_live.SERIES_GEN) or "0"
+            gen = self.redis.get(gen_key) or "0"
             hit = self.redis.get(f"{key}:{gen}")
         except redis_lib.RedisError:
             return self._query_series(metric, start, stop, every)
@@ -163,7 +197,7 @@ class TimeSeriesWriter:
             return json.loads(hit)
         points = self._query_series(metric, start, stop, every)
         try:
-            self.redis.set(f"{key}:{gen}", json.dumps(points), ex=analytics_live.SERIES_TTL_S)
+            self.redis.set(f"{key}:{gen}", json.dumps(points), ex=ttl)
         except redis_lib.RedisError:
             pass
         return points
