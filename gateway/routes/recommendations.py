@@ -12,7 +12,8 @@ click-through rates, and activate or roll back a version.
 from flask import Blueprint, Response, current_app
 from prometheus_client import Counter
 
-from gateway.auth import require_role, require_user
+from gateway import round_trip
+from gateway.auth import caller_of_bearer, require_role, require_user
 from gateway.params import json_object, query_int
 from gateway.redis_client import redis_client
 from gateway.rpc import rpc
@@ -55,26 +56,70 @@ def served(body, limit, bought, surface):
     return recs_cache.sliced(body, limit, bought), 200, {"X-Cache": "miss"}
 
 
-def read_cached(key, limit, surface, user_id=None, ugen=False):
-    """The response for a list cached at the current generations (one Redis round trip, the
-    JSON text served as stored), or (None, what the shopper bought)."""
+def _queue_list_reads(pipe, key, user_id=None, ugen=False):
+    """Add a cached list's reads to `pipe`: the generations it was made at, the list, and what
+    the shopper bought. Returns what turns their replies into (gen, user_gen, raw, bought)."""
     k = keys()
-    pipe = redis_client().pipeline(transaction=False)
     pipe.get(k.gen)
     if ugen:
         pipe.get(k.user_gen(user_id))
     pipe.get(key)
     if user_id:
         pipe.smembers(k.bought(user_id))
-    found = pipe.execute()
-    gen, user_gen = found[0], (found[1] if ugen else None)
-    raw = found[2 if ugen else 1]
-    bought = found[-1] if user_id else set()
+
+    def parse(found):
+        return (found[0], found[1] if ugen else None, found[2 if ugen else 1],
+                found[-1] if user_id else set())
+    return parse
+
+
+def read_cached(key, limit, surface, user_id=None, ugen=False):
+    """The response for a list cached at the current generations (the JSON text served as
+    stored), or (None, what the shopper bought). The reads usually came in the rate limiter's
+    round trip (the riders below); else they are one pipeline of their own."""
+    ridden = round_trip.answer()
+    if ridden is not None and ridden[0] == (key, user_id, ugen):
+        gen, user_gen, raw, bought = ridden[1]
+    else:
+        pipe = redis_client().pipeline(transaction=False)
+        gen, user_gen, raw, bought = _queue_list_reads(pipe, key, user_id, ugen)(pipe.execute())
     text = recs_cache.fresh_json(raw, gen, user_gen, limit, bought)
     if text is None:
         return None, bought
     LISTS.labels(surface, "hit").inc()
     return Response(text, 200, {"X-Cache": "hit"}, mimetype="application/json"), bought
+
+
+def _caller_id():
+    """Whom the Bearer token names, checked locally; the view still authenticates (a revoked
+    or bad token gets its 401 there, and then this read is simply not used)."""
+    caller = caller_of_bearer()
+    return caller[0] if caller is not None else None
+
+
+def _ride(key, user_id, ugen):
+    def rider(pipe):
+        parse = _queue_list_reads(pipe, key, user_id, ugen)
+        return lambda replies: ((key, user_id, ugen), parse(replies))
+    return rider
+
+
+@round_trip.rides_with("recommendations.for_me")
+def _for_me_reads(pipe, view_args):
+    user_id = _caller_id()
+    if user_id is None:
+        return _ride(keys().popular, None, False)(pipe)
+    return _ride(keys().for_user(user_id), user_id, True)(pipe)
+
+
+@round_trip.rides_with("recommendations.similar")
+def _similar_reads(pipe, view_args):
+    return _ride(keys().similar(view_args.get("product_id")), _caller_id(), False)(pipe)
+
+
+@round_trip.rides_with("recommendations.bought_together")
+def _together_reads(pipe, view_args):
+    return _ride(keys().together(view_args.get("product_id")), _caller_id(), False)(pipe)
 
 
 @bp.get("/recommendations/for-me")
