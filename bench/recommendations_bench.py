@@ -22,8 +22,11 @@ Prints figures, asserts nothing. The machine is shared: ratios from one run are 
 import argparse
 import json
 import os
+import re
 import resource
+import shutil
 import subprocess
+import tempfile
 import sys
 import time
 import uuid
@@ -36,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from gateway_bench import parse_wrk  # noqa: E402
 from search_bench import drive, line, percentile  # noqa: E402
 
 from kit.config import load_config  # noqa: E402
@@ -44,6 +48,33 @@ from ops.platformctl import Platform  # noqa: E402
 from kit.recs_cache import Keys  # noqa: E402
 
 FIRST_BENCH_USER = 900_000
+ROTATE_LUA = ROOT / "bench" / "wrk" / "rotate.lua"
+
+
+def wrk_rotating(base, lines, connections, seconds, warmup=2):
+    """wrk over `lines` ('<path> [token]'), round-robin: (req/s, p50, p99, non-2xx, hits, misses).
+
+    A C client: the Python threads of `drive` share the GIL (5 ms switch interval) and these two
+    cores with the gateway, so their p99 is partly the client's own queueing."""
+    wrk = shutil.which("wrk")
+    if not wrk:
+        return None
+    with tempfile.NamedTemporaryFile("w", prefix="aarya-wrk-", suffix=".txt") as listing:
+        os.chmod(listing.name, 0o600)
+        listing.write("\n".join(lines) + "\n")
+        listing.flush()
+        result = None
+        for span in (warmup, seconds):
+            done = subprocess.run(
+                [wrk, "-t2", f"-c{connections}", f"-d{span}s", "--latency", "--timeout", "10s",
+                 "-s", str(ROTATE_LUA), base], capture_output=True, text=True,
+                env=dict(os.environ, AARYA_BENCH_REQUESTS=listing.name))
+            if done.returncode != 0:
+                sys.exit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+            result = parse_wrk(done.stdout)
+            cache = re.search(r"x-cache hits (\d+) misses (\d+)", done.stdout)
+            result["hits"], result["misses"] = (int(g) for g in cache.groups())
+    return result
 
 
 def run_step(env, *args):
@@ -153,6 +184,13 @@ def main():
             "product read (cached)": drive(product, product_ids, args.clients, args.seconds),
             "for-me (fold-in, miss)": drive(for_me_fold_in, users, args.clients, args.seconds),
         })
+        wrk_results = {
+            "for-me (cached)": wrk_rotating(
+                gateway, [f"/api/recommendations/for-me?limit=10 {tokens[u]}" for u in users],
+                args.clients, args.seconds),
+            "product read (cached)": wrk_rotating(
+                gateway, [f"/api/products/{p}" for p in product_ids], args.clients, args.seconds),
+        }
     finally:
         platform.down()
 
@@ -171,6 +209,18 @@ def main():
     ratio = results["for-me (cached)"][0] / max(results["product read (cached)"][0], 1e-9)
     print(f"  for-me / cached product read: {ratio:.2f}x req/s (goal >= 0.5x); for-me p99 "
           f"{percentile(results['for-me (cached)'][1], 99):.1f} ms (goal <= 30 ms)")
+    if all(wrk_results.values()):
+        print(f"  the same two reads with wrk (C client, -t2 -c{args.clients}, "
+              f"round-robin over the same shoppers/products):")
+        for label, w in wrk_results.items():
+            print(f"  {label:<26} {w['rps']:8.1f} req/s   p50 {w['p50']:7.1f} ms   "
+                  f"p99 {w['p99']:7.1f} ms   non-2xx {w['non_2xx']}   "
+                  f"X-Cache hit {w['hits']} / miss {w['misses']}")
+        mine, product_read = wrk_results["for-me (cached)"], wrk_results["product read (cached)"]
+        print(f"  wrk: for-me / cached product read: {mine['rps'] / max(product_read['rps'], 1e-9):.2f}x "
+              f"req/s (goal >= 0.5x); for-me p99 {mine['p99']:.1f} ms (goal <= 30 ms)")
+    else:
+        print("  wrk not installed: no C-client figures (ops/servers.sh installs it)")
     if training is None:
         return 0
     t = training["times"]
