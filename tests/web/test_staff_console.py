@@ -101,7 +101,9 @@ def test_staff_ship_an_order_and_refund_part_of_it(staff_page, accounts, gateway
 
     # The order list shows it, filtered by status.
     page.get_by_role("link", name="All orders").click()
-    page.get_by_label("Status").select_option("shipped")
+    # Exact: until the list has rendered, "Status" would also match the order page's
+    # "Change status" form, which is no <select>.
+    page.get_by_label("Status", exact=True).select_option("shipped")
     expect(page.get_by_test_id("order-row").filter(has_text=order["order_ref"])).to_be_visible()
 
 
