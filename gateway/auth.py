@@ -14,7 +14,7 @@ from flask import current_app, g, request
 
 from gateway.redis_client import redis_client
 from kit.errors import Forbidden, Unauthorized
-from kit.tokens import InvalidToken, decode_access_token, revoked_session_key
+from kit.tokens import InvalidToken, VerifiedTokens, revoked_session_key
 
 ROLES = ("customer", "support", "admin")
 
@@ -35,12 +35,22 @@ def bearer_token():
     return token
 
 
+# Per worker: the rate limiter and the view both read the caller's token, and a signed-in
+# client sends the same one on every request (kit.tokens.VerifiedTokens).
+_VERIFIED = VerifiedTokens()
+
+
+def verified_claims(token):
+    """The claims of a valid, unexpired access token (verified once per token), else InvalidToken."""
+    return _VERIFIED.decode(current_app.config["AARYA"]["AUTH"], token)
+
+
 def authenticate(token):
     """The principal a token stands for; Unauthorized if it is missing, bad, expired or revoked."""
     if not token:
         raise Unauthorized("missing_token", "A Bearer access token is required.")
     try:
-        claims = decode_access_token(current_app.config["AARYA"]["AUTH"], token)
+        claims = verified_claims(token)
         principal = Principal(int(claims["sub"]), claims.get("role"), str(claims["sid"]))
         if principal.role not in ROLES:
             raise InvalidToken(f"unknown role {principal.role!r}")
@@ -59,7 +69,7 @@ def caller_of_bearer():
     if not token:
         return None
     try:
-        claims = decode_access_token(current_app.config["AARYA"]["AUTH"], token)
+        claims = verified_claims(token)
         return int(claims["sub"]), str(claims["sid"])
     except (InvalidToken, ValueError, KeyError, TypeError):
         return None

@@ -6,6 +6,7 @@ Logout must bite at once, so the users service also marks the session revoked in
 """
 import time
 import uuid
+from collections import OrderedDict
 
 import jwt
 
@@ -44,3 +45,30 @@ def decode_access_token(auth_config, token):
     if claims.get("typ") != "access":
         raise InvalidToken("not an access token")
     return claims
+
+
+class VerifiedTokens:
+    """Claims of the access tokens already verified, so a token sent again (every request of a
+    signed-in client) is not verified again: the same string always carries the same signature
+    and claims, so only its expiry is checked anew (as PyJWT does: expired once exp <= now).
+    Bounded: past `size` tokens the least recently used is forgotten. Keyed by the secret too,
+    so apps with different configs in one process never share an answer."""
+
+    def __init__(self, size=10_000):
+        self.size = size
+        self._claims = OrderedDict()
+
+    def decode(self, auth_config, token, now=None):
+        key = (auth_config["jwt_secret"], token)
+        claims = self._claims.get(key)
+        if claims is None:
+            claims = decode_access_token(auth_config, token)
+            self._claims[key] = claims
+            if len(self._claims) > self.size:
+                self._claims.popitem(last=False)
+            return claims
+        if int(claims["exp"]) <= (time.time() if now is None else now):
+            del self._claims[key]
+            raise InvalidToken("Signature has expired")
+        self._claims.move_to_end(key)
+        return claims

@@ -34,14 +34,14 @@ from simple_websocket import ConnectionClosed
 from wsproto.events import TextMessage
 
 from gateway import errors as error_table
-from gateway.auth import require_user
+from gateway.auth import require_user, verified_claims
 from gateway.correlation import new_correlation_id
 from gateway.realtime import messages
 from gateway.realtime.hub import INTERNAL_ERROR, POLICY_VIOLATION, WAKE, Subscriber, drain
 from gateway.realtime.outlet import Outlet
 from gateway.rpc import ServiceCaller
 from kit.errors import Forbidden, ServiceError, Unauthorized, ValidationFailed
-from kit.tokens import InvalidToken, decode_access_token
+from kit.tokens import InvalidToken
 
 log = logging.getLogger(__name__)
 
@@ -307,7 +307,7 @@ def check_token(token):
     """(principal, exp) for a valid, unrevoked token; Unauthorized otherwise."""
     principal = require_user(token=token)
     try:
-        claims = decode_access_token(current_app.config["AARYA"]["AUTH"], token)
+        claims = verified_claims(token)
     except InvalidToken:
         raise Unauthorized("invalid_token", "The access token is invalid or expired.")
     return principal, int(claims["exp"])
