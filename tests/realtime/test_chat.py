@@ -18,7 +18,7 @@ from tests.realtime.support.processes import start_gateway
 def chat_store(rpc):
     """The notifications service, which persists chat; it must answer the chat RPCs."""
     with pytest.raises(ServiceError):  # conversation_not_found: the RPC is there and checks access
-        rpc.notifications.chat_history(1, 1, None, 1)
+        rpc.notifications.chat_history(1, 2**31 - 1, None, 1)  # a conversation no story makes
     return "notifications"
 
 
