@@ -6,16 +6,17 @@ ETag (a hash of the body), and `If-None-Match` gets a 304. Keys, in the env's Re
   cache:product:{id}                  hash {etag, body}: GET /api/products/{id}
   cache:product:{id}:gen              counter, bumped by the listener on each event about {id}
   cache:listing:gen                   counter, bumped on each event that changes the catalog
-  cache:listing:{gen}:{kind}:{digest} hash {etag, body}: listings (kind "products", digest of the
-                                      normalised filters), trending, categories, brands
+  cache:listing:{kind}:{digest}       hash {etag, body, gen}: listings (kind "products", digest of
+                                      the normalised filters), trending, categories, brands
   cache:product_events:last_id        the last product_events entry a listener has handled
 
 Invalidation: every gateway worker follows `product_events` through its one stream reader
 (gateway/realtime/tail.py, shared with the real-time hub: one XREAD loop per worker) with
 `CacheInvalidation`. For each event except product.viewed it bumps the product's generation and deletes
-its entry, and bumps the listing generation, a batch of entries in one MULTI. Listings carry
-the generation in their key, so one INCR retires every listing at once (O(1)); the orphans
-expire. TTLs are only a safety net (PRODUCT_TTL_S). Every worker sees every event, so a
+its entry, and bumps the listing generation, a batch of entries in one MULTI. A listing keeps
+the generation it was made under beside its body and counts as a hit only while that is the
+current one, so one INCR retires every listing at once (O(1)), and the lookup reads the entry
+and the generation together (one round trip, riding the rate limiter's). TTLs are only a safety net (PRODUCT_TTL_S). Every worker sees every event, so a
 counter grows by the number of workers per event (only equality matters to the cache; ops
 and tests can read "every worker handled it" from that).
 
@@ -62,7 +63,7 @@ STORE_IF_UNCHANGED = """
 if (redis.call('GET', KEYS[2]) or '') ~= ARGV[1] then
   return 0
 end
-redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'body', ARGV[3])
+redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'body', ARGV[3], 'gen', ARGV[1])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[4]))
 return 1
 """
@@ -76,10 +77,10 @@ def product_gen_key(product_id):
     return f"cache:product:{product_id}:gen"
 
 
-def listing_key(gen, kind, params):
+def listing_key(kind, params):
     query = urlencode(sorted((name, str(value)) for name, value in params.items()))
     digest = hashlib.sha256(query.encode()).hexdigest()[:32]
-    return f"cache:listing:{gen}:{kind}:{digest}"
+    return f"cache:listing:{kind}:{digest}"
 
 
 def encode(payload):
@@ -145,17 +146,33 @@ def lookup_product(product_id, bypass=False):
     return Lookup(slot)
 
 
+def queue_listing_reads(pipe, kind, params):
+    """Add a listing's entry (etag, body, the generation it was made under) and the current
+    listing generation to `pipe`; returns what turns their replies into a ListingRead."""
+    key = listing_key(kind, params)
+    pipe.hmget(key, "etag", "body", "gen")
+    pipe.get(LISTING_GEN_KEY)
+    return lambda replies: (key, *replies[0], replies[1] or "")
+
+
 def lookup_listing(kind, params, ttl_s, bypass=False):
-    """A cached listing-like read; its key holds the listing generation, so events retire it."""
-    try:
-        client = redis_client()
-        gen = client.get(LISTING_GEN_KEY) or ""
-        slot = Slot(listing_key(gen or "0", kind, params), LISTING_GEN_KEY, gen, ttl_s)
-        etag, body = (None, None) if bypass else client.hmget(slot.key, "etag", "body")
-    except redis.RedisError:
-        log.warning("response cache unavailable; reading %s from the service", kind,
-                    exc_info=True)
-        return Lookup(None)
+    """A cached listing-like read: a hit while its stored generation is the current one.
+    Usually read in the rate limiter's round trip (the riders in routes/catalog.py), else in
+    one pipeline of its own."""
+    key = listing_key(kind, params)
+    ridden = round_trip.answer()
+    if ridden is None or ridden[0] != key:
+        try:
+            pipe = redis_client().pipeline(transaction=False)
+            ridden = queue_listing_reads(pipe, kind, params)(pipe.execute())
+        except redis.RedisError:
+            log.warning("response cache unavailable; reading %s from the service", kind,
+                        exc_info=True)
+            return Lookup(None)
+    _, etag, body, made_at, gen = ridden
+    slot = Slot(key, LISTING_GEN_KEY, gen, ttl_s)
+    if bypass or made_at != gen:
+        return Lookup(slot)
     return Lookup(slot, etag, body)
 
 

@@ -12,7 +12,7 @@ only parses the query string (numbers, booleans) and answers 422 naming the para
 """
 from flask import Blueprint, request
 
-from gateway import catalog_cache, product_views
+from gateway import catalog_cache, product_views, round_trip
 from gateway.auth import require_role, require_user
 from gateway.params import json_object, query_int
 from gateway.rpc import rpc
@@ -101,6 +101,22 @@ def page_limit(default=20):
 
 # ---- browsing ------------------------------------------------------------------------------
 
+def _rides(kind, params_of):
+    """A listing's cache reads ride in the rate limiter's round trip (gateway/round_trip.py).
+    Bad parameters ride nothing: the view answers them with its 422."""
+    def rider(pipe, view_args):
+        try:
+            params = params_of()
+        except ValidationFailed:
+            return lambda replies: None
+        return catalog_cache.queue_listing_reads(pipe, kind, params)
+    return rider
+
+
+def _trending_params():
+    return {"limit": query_int("limit", default=10, minimum=1, maximum=PAGE_MAX)}
+
+
 @bp.get("/products")
 def list_products():
     signed_in_or_none()
@@ -114,11 +130,11 @@ def list_products():
 @bp.get("/products/trending")
 def trending():
     signed_in_or_none()
-    limit = query_int("limit", default=10, minimum=1, maximum=PAGE_MAX)
+    params = _trending_params()
     bypass = catalog_cache.bypass_requested()
     return catalog_cache.respond(
-        catalog_cache.lookup_listing("trending", {"limit": limit}, TRENDING_TTL_S, bypass),
-        lambda: {"items": rpc("products").get_trending(limit)}, bypass)
+        catalog_cache.lookup_listing("trending", params, TRENDING_TTL_S, bypass),
+        lambda: {"items": rpc("products").get_trending(params["limit"])}, bypass)
 
 
 @bp.get("/products/<int:product_id>")
@@ -149,6 +165,12 @@ def brands():
     return catalog_cache.respond(
         catalog_cache.lookup_listing("brands", {}, TAXONOMY_TTL_S, bypass),
         lambda: {"items": rpc("products").list_brands()}, bypass)
+
+
+round_trip.rides_with("catalog.list_products")(_rides("products", listing_filters))
+round_trip.rides_with("catalog.trending")(_rides("trending", _trending_params))
+round_trip.rides_with("catalog.categories")(_rides("categories", dict))
+round_trip.rides_with("catalog.brands")(_rides("brands", dict))
 
 
 @bp.get("/system/ping")
