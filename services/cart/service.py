@@ -27,13 +27,13 @@ from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
+from kit.timers import settings_timer
 from services.cart import presenters
 from services.cart.carts import NOT_FOUND, NOT_SELLABLE, CartSettings, CartStore, Owner, now_ms
 from services.cart.dependencies import ProductsRpc
 from services.cart.relay import RedisOutbox
 from services.cart.schemas import (AddItemSchema, HoldSchema, MergeSchema, OrderRefSchema,
                                    OwnerArg, RemoveItemSchema, UpdateItemSchema)
-from services.cart.timers import config_timer
 
 MERGE_ATTEMPTS = 5
 
@@ -164,7 +164,7 @@ class CartService(sidedoor.SideDoor):
 
     # --- abandonment ------------------------------------------------------------------------
 
-    @config_timer("CART", "abandon_scan_interval_s", default=60)
+    @settings_timer(CartSettings, "abandon_scan_interval_s")
     def report_abandoned_carts(self):
         """Every replica scans; the Lua compare-and-remove lets exactly one report each cart."""
         if self.carts.report_all_abandoned():

@@ -25,9 +25,10 @@ from kit.outbox import Outbox
 from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
+from kit.timers import settings_timer
 from services.orders import abandoned, fulfilment, queries
 from services.orders.checkout import Checkout
-from services.orders.dependencies import ServiceRpc, sweep_timer
+from services.orders.dependencies import ServiceRpc
 from services.orders.saga import CONSUMER, Saga, first_time
 from services.orders.schemas import (AbandonedCartsSchema, ActorSchema, CancelSchema,
                                      ListOrdersSchema, OrderIdSchema, StatusChangeSchema)
@@ -146,7 +147,7 @@ class OrdersService(sidedoor.SideDoor):
             if first_time(session, event):
                 abandoned.record(session, event)
 
-    @sweep_timer()
+    @settings_timer(OrderSettings, "sweep_interval_s")
     def sweep(self):
         """Finish or compensate orders stuck past their deadline; redo missing follow-ups."""
         Sweeper(self.db.transaction, self.saga, self.settings).sweep()

@@ -30,9 +30,10 @@ from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
+from kit.timers import settings_timer
 from services.payments import signatures
 from services.payments.charges import Charges, require_staff
-from services.payments.dependencies import Provider, settings_timer
+from services.payments.dependencies import Provider
 from services.payments.methods import Methods
 from services.payments.refunds import Refunds
 from services.payments.schemas import (ActorSchema, InitiateSchema, MethodSchema,
@@ -161,14 +162,14 @@ class PaymentsService(sidedoor.SideDoor):
 
     # --- timers -----------------------------------------------------------------------------
 
-    @settings_timer("sweep_interval_s")
+    @settings_timer(PaymentSettings, "sweep_interval_s")
     def sweep(self):
         summary = Sweeper(self.db.transaction, self.charges, self.refunds,
                           self.settings).sweep()
         if summary:
             log.info("payments sweep: %s", summary)
 
-    @settings_timer("webhook_poll_s")
+    @settings_timer(PaymentSettings, "webhook_poll_s")
     def deliver_sandbox_webhooks(self):
         """The sandbox provider's outgoing webhooks (a real provider sends its own)."""
         deliver = getattr(self.provider, "deliver_due_webhooks", None)
