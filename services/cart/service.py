@@ -22,7 +22,7 @@ cart_empty, cart_not_ready, order_ref_taken, cart_busy. A refused change writes 
 from functools import cached_property
 
 
-from kit import sidedoor
+from kit import service_base
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.redis_client import Redis
 from kit.rpc import rpc
@@ -38,16 +38,13 @@ from services.cart.schemas import (AddItemSchema, HoldSchema, MergeSchema, Order
 MERGE_ATTEMPTS = 5
 
 
-class CartService(sidedoor.SideDoor):
+class CartService(service_base.Service):
     name = "cart"
+    settings_class = CartSettings
 
     redis = Redis()
     outbox = RedisOutbox()
     products_rpc = ProductsRpc()
-
-    @cached_property
-    def settings(self):
-        return CartSettings.from_config(self.config)
 
     @cached_property
     def carts(self):

@@ -19,9 +19,7 @@ cart_changed, checkout_expired, order_ref_taken · ValidationFailed validation_f
 from functools import cached_property
 
 
-from kit import sidedoor
-from kit.db import Database
-from kit.outbox import Outbox
+from kit import service_base
 from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
@@ -40,18 +38,14 @@ def _actor(actor):
     return load(ActorSchema(), actor) if actor is not None else None
 
 
-class OrdersService(sidedoor.SideDoor):
+class OrdersService(service_base.SqlService):
     name = "orders"
+    settings_class = OrderSettings
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     products = ServiceRpc("products")
     cart = ServiceRpc("cart")
     payments = ServiceRpc("payments", timeout_setting="payments_timeout_s")
-
-    @cached_property
-    def settings(self):
-        return OrderSettings.from_config(self.config)
 
     @cached_property
     def saga(self):

@@ -23,10 +23,8 @@ import json
 import logging
 
 
-from kit import sidedoor
-from kit.db import Database
+from kit import service_base
 from kit.errors import BadRequest
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
@@ -46,17 +44,13 @@ from services.payments.sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 
-class PaymentsService(sidedoor.SideDoor):
+class PaymentsService(service_base.SqlService):
     name = "payments"
+    settings_class = PaymentSettings
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
     provider = Provider()
-
-    @property
-    def settings(self):
-        return PaymentSettings.from_config(self.config)
 
     @property
     def charges(self):
