@@ -17,7 +17,8 @@ from contextlib import contextmanager
 
 import psycogreen.eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, create_engine, event, exc, func, text
+from sqlalchemy import DateTime, String, create_engine, event, exc, func, text
+from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import mapped_column, sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
@@ -171,3 +172,22 @@ def timestamp(**kw):
 def created_at(**kw):
     """A `timestamptz NOT NULL DEFAULT now()` column: when the row was written."""
     return timestamp(nullable=False, server_default=func.now(), **kw)
+
+
+
+def processed_event_model(base, consumer_length=64, processed_at=None):
+    """The `ProcessedEvent` model of a stream-consuming service (its `processed_events` table):
+    one row per (event_id, consumer) applied, so a redelivery finds its row and changes nothing.
+
+        ProcessedEvent = processed_event_model(Base)
+
+    `consumer_length` and `processed_at` (a column) say where a service's migration differs."""
+    return type("ProcessedEvent", (base,), {
+        "__module__": base.__module__,
+        "__doc__": "Stream events a consumer has applied (kit.db.processed_event_model).",
+        "__tablename__": "processed_events",
+        "event_id": mapped_column(UUID(as_uuid=False), primary_key=True),
+        "consumer": mapped_column(String(consumer_length), primary_key=True),
+        "event_type": mapped_column(String(100), nullable=False),
+        "processed_at": created_at() if processed_at is None else processed_at,
+    })

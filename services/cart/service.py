@@ -40,11 +40,11 @@ MERGE_ATTEMPTS = 5
 
 class CartService(service_base.Service):
     name = "cart"
-    settings_class = CartSettings
 
     redis = Redis()
     outbox = RedisOutbox()
     products_rpc = ProductsRpc()
+    settings_class = CartSettings
 
     @cached_property
     def carts(self):

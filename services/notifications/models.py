@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, timestamp
+from kit.db import created_at, processed_event_model, timestamp
 from kit.outbox import outbox_table
 
 CHANNELS = ("email", "sms", "push", "in_app")
@@ -137,13 +137,7 @@ class Recipient(Base):
     as_of = _ts(nullable=False)
 
 
-class ProcessedEvent(Base):
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
-    consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    processed_at = _created_at()
+ProcessedEvent = processed_event_model(Base)
 
 
 class ChatConversation(Base):

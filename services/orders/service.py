@@ -40,12 +40,12 @@ def _actor(actor):
 
 class OrdersService(service_base.SqlService):
     name = "orders"
-    settings_class = OrderSettings
 
     # db, outbox: service_base.SqlService
     products = ServiceRpc("products")
     cart = ServiceRpc("cart")
     payments = ServiceRpc("payments", timeout_setting="payments_timeout_s")
+    settings_class = OrderSettings
 
     @cached_property
     def saga(self):

@@ -46,11 +46,11 @@ log = logging.getLogger(__name__)
 
 class PaymentsService(service_base.SqlService):
     name = "payments"
-    settings_class = PaymentSettings
 
     # db, outbox: service_base.SqlService
     redis = Redis()
     provider = Provider()
+    settings_class = PaymentSettings
 
     @property
     def charges(self):

@@ -34,7 +34,6 @@ ORDER_FIELDS = ["all_text", "product_names"]
 
 class SearchService(service_base.SqlService):
     name = "search"
-    settings_class = SearchSettings
 
     # db, outbox: service_base.SqlService
     es = Engine()
@@ -43,6 +42,7 @@ class SearchService(service_base.SqlService):
     products = RpcProxy("products")
     users = RpcProxy("users")
     orders = RpcProxy("orders")
+    settings_class = SearchSettings
 
     # --- shoppers -------------------------------------------------------------------------
 
