@@ -1,8 +1,9 @@
 """Schema pieces shared by every service: `load` (marshmallow errors become ValidationFailed)
-and the fields that every service needs alike."""
+and the fields that every service needs alike: `Strict` (unknown fields refused by name),
+`Whole`, `whole_id`, `text` and the `not_blank` validator."""
 import re
 
-from marshmallow import ValidationError, fields
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from kit.errors import ValidationFailed, validation_error
 
@@ -38,3 +39,27 @@ class Whole(fields.Field):
                                                                          value):
             return int(value)
         raise self.make_error("invalid")
+
+
+class Strict(Schema):
+    """Unknown fields are refused by name (details.fields.<field> = ["Unknown field."])."""
+
+    class Meta:
+        unknown = RAISE
+
+
+def not_blank(value):
+    """A validator: a string of white space only is refused (None is for allow_none to judge)."""
+    if value is not None and not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+def text(max_len, min_len=1, **kwargs):
+    """A string of min_len..max_len characters, not only white space."""
+    return fields.String(validate=[validate.Length(min=min_len, max=max_len), not_blank],
+                         **kwargs)
+
+
+def whole_id(**kwargs):
+    """A row id: a Whole from 1."""
+    return Whole(validate=validate.Range(min=1), **kwargs)

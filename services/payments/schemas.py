@@ -6,10 +6,11 @@ provider's call, as with a real gateway.
 """
 import re
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
+from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
                          validates_schema)
 
-from kit.schemas import Whole
+from kit.schemas import Strict, Whole
+from kit.schemas import whole_id as _id
 
 from services.payments.models import CURRENCIES, STAFF_ROLES, SYSTEM_ROLE
 
@@ -20,15 +21,6 @@ PAYMENT_ID = validate.Regexp(r"^pay_[0-9a-f]{32}$", error="Not a payment id.")
 METHOD_ID = validate.Regexp(r"^pm_[0-9a-f]{32}$", error="Not a payment method id.")
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,255}$", error="1-255 printable characters, no spaces.")
 ROLES = ("customer",) + STAFF_ROLES + (SYSTEM_ROLE,)
-
-
-def _id(**kwargs):
-    return Whole(validate=validate.Range(min=1), **kwargs)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class CardSchema(Strict):
