@@ -1,9 +1,9 @@
 """Schema pieces shared by every service: `load` (marshmallow errors become ValidationFailed)
 and the fields that every service needs alike: `Strict` (unknown fields refused by name),
-`Whole`, `whole_id`, `text` and the `not_blank` validator."""
+`Whole`, `whole_id`, `text`, the `not_blank` validator and `exactly_one_of`."""
 import re
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from kit.errors import ValidationFailed, validation_error
 
@@ -63,3 +63,16 @@ def text(max_len, min_len=1, **kwargs):
 def whole_id(**kwargs):
     """A row id: a Whole from 1."""
     return Whole(validate=validate.Range(min=1), **kwargs)
+
+
+def exactly_one_of(*names, message):
+    """A schema-level check (for a Schema's body) that exactly one of the fields `names` is
+    given; otherwise `message` is the error under details.fields._schema.
+
+        _one_way_to_pay = exactly_one_of("token", "card", message="Send exactly one of …")
+    """
+    @validates_schema
+    def check(self, data, **_):
+        if sum(name in data for name in names) != 1:
+            raise ValidationError(message, "_schema")
+    return check

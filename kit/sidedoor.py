@@ -2,10 +2,10 @@
 
 A service class inherits `sidedoor.SideDoor`, through kit.service_base (import the module, not
 the class: `nameko run` treats every class with entrypoints in a service module as a service);
-the launcher gives
-each process WEB_SERVER_ADDRESS from config SERVICE_PORTS. /health asks every dependency that can `ping()` (database, redis, ...)
-and reports the outbox backlog; /metrics is Prometheus text (kit.metrics: RED per entrypoint,
-outbox backlog, stream lag per consumer group). Business calls never come here.
+the launcher gives each process WEB_SERVER_ADDRESS from config SERVICE_PORTS. /health asks every
+dependency that can `ping()` (database, redis, ...) and reports the outbox backlog; /metrics is
+Prometheus text (kit.metrics: RED per entrypoint, outbox backlog, stream lag per consumer group).
+Business calls never come here.
 """
 import json
 

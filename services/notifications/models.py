@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, processed_event_model, timestamp
+from kit.db import created_at as _created_at
+from kit.db import processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 CHANNELS = ("email", "sms", "push", "in_app")
@@ -33,9 +35,6 @@ SENDER_ROLES = ("customer", "agent")
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts, _created_at = timestamp, created_at
 
 
 class Notification(Base):

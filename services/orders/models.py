@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, processed_event_model, timestamp
+from kit.db import created_at, processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 CURRENCIES = ("INR", "USD", "EUR", "GBP")
@@ -26,9 +27,6 @@ def utcnow():
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts = timestamp
 
 
 def _created():

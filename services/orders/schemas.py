@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from marshmallow import (ValidationError, fields, post_load, validate, validates,
                          validates_schema)
 
-from kit.schemas import Strict, Whole
+from kit.schemas import Strict, Whole, exactly_one_of
 from kit.schemas import text as _text
 from kit.schemas import whole_id as _id
 
@@ -104,10 +104,7 @@ class PaymentMethodSchema(Strict):
     token = _text(200)
     card = fields.Nested(CardSchema)
 
-    @validates_schema
-    def _one_way_to_pay(self, data, **_):
-        if ("token" in data) == ("card" in data):
-            raise ValidationError("Send exactly one of token or card.", "_schema")
+    _one_way_to_pay = exactly_one_of("token", "card", message="Send exactly one of token or card.")
 
 
 class LineSchema(Strict):

@@ -6,10 +6,9 @@ provider's call, as with a real gateway.
 """
 import re
 
-from marshmallow import (EXCLUDE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from kit.schemas import Strict, Whole
+from kit.schemas import Strict, Whole, exactly_one_of
 from kit.schemas import whole_id as _id
 
 from services.payments.models import CURRENCIES, STAFF_ROLES, SYSTEM_ROLE
@@ -45,10 +44,7 @@ class PaymentMethodSchema(Strict):
     token = fields.String(validate=validate.Length(min=1, max=64))
     card = fields.Nested(CardSchema)
 
-    @validates_schema
-    def _one_way_to_pay(self, data, **_):
-        if ("token" in data) == ("card" in data):
-            raise ValidationError("Send exactly one of token or card.", "_schema")
+    _one_way_to_pay = exactly_one_of("token", "card", message="Send exactly one of token or card.")
 
 
 class AddressSchema(Schema):

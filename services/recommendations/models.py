@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, processed_event_model, timestamp
+from kit.db import created_at as _created_at
+from kit.db import processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 INTERACTION_KINDS = ("view", "cart", "purchase", "review", "search_click", "rec_click")
@@ -30,9 +32,6 @@ INTERACTION_KINDS = ("view", "cart", "purchase", "review", "search_click", "rec_
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts, _created_at = timestamp, created_at
 
 
 class UserPreference(Base):

@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, processed_event_model
+from kit.db import created_at as _now
+from kit.db import processed_event_model
 from kit.outbox import outbox_table
 
 AFFINITY_KINDS = ("brand", "category", "size")
@@ -20,9 +21,6 @@ AFFINITY_KINDS = ("brand", "category", "size")
 
 class Base(DeclarativeBase):
     pass
-
-
-_now = created_at
 
 
 class SearchQuery(Base):
