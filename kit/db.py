@@ -18,7 +18,7 @@ from contextlib import contextmanager
 import psycogreen.eventlet
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, String, create_engine, event, exc, func, text
-from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.orm import mapped_column, sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
@@ -191,3 +191,11 @@ def processed_event_model(base, consumer_length=64, processed_at=None):
         "event_type": mapped_column(String(100), nullable=False),
         "processed_at": created_at() if processed_at is None else processed_at,
     })
+
+
+def first_time(session, model, event_id, event_type, consumer):
+    """Record in `session` that `consumer` applied the event (a processed_event_model row);
+    False if it already had: a redelivery, to be skipped."""
+    return session.execute(
+        insert(model).values(event_id=event_id, consumer=consumer, event_type=event_type[:100])
+        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])).rowcount == 1
