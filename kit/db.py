@@ -7,6 +7,10 @@ Usage in a service:
         session.add(User(...))
         self.outbox.add(session, "user.created", {...})   # same transaction
 
+Also the pieces every service's models.py shares: `timestamp` and `created_at` columns, the
+`processed_events` model (`processed_event_model`) and `first_time`, which records an event as
+applied once per consumer.
+
 psycogreen makes psycopg2 yield to other green threads while it waits on the server, so one
 slow query never stalls the process (nameko's monkey patching does much the same; patching
 twice is harmless and keeps `nameko shell` and scripts honest too).
