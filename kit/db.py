@@ -1,6 +1,6 @@
 """An eventlet-safe SQLAlchemy session per worker, as a nameko DependencyProvider.
 
-Usage in a service:
+Usage in a service (kit.service_base.SqlService declares it for the services that own a database):
     db = Database()
     ...
     with self.db.transaction() as session:   # commits on success, rolls back on error
