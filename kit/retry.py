@@ -14,6 +14,13 @@ import time
 log = logging.getLogger(__name__)
 
 
+def delay_after(failures, start, cap, factor=2.0):
+    """The capped exponential delay after the `failures`-th failure in a row: start,
+    start·factor, … up to cap. Retries scheduled for later (a notification's next attempt, the
+    sandbox's webhook redelivery) use it too, so every retry in the shop grows alike."""
+    return min(start * factor ** max(failures - 1, 0), cap)
+
+
 class Backoff:
     """Capped exponential delays: start, start·factor, … up to cap; `reset()` after a success."""
 
@@ -26,7 +33,7 @@ class Backoff:
     def failed(self):
         """Count a failure and return how long to wait before the next try."""
         self.failures += 1
-        return min(self.start * self.factor ** (self.failures - 1), self.cap)
+        return delay_after(self.failures, self.start, self.cap, self.factor)
 
     def reset(self):
         self.failures = 0
