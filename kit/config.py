@@ -2,7 +2,9 @@
 
 nameko processes get their config from `nameko run --config`; the bridge, the gateway, the
 launcher and the tests load the same files through `load_config` so every process agrees.
+`settings_from_section` turns one section into a service's settings dataclass, with its defaults.
 """
+import dataclasses
 import os
 from pathlib import Path
 
@@ -26,3 +28,25 @@ def load_config(env_or_path=None):
     path = Path(env_or_path) if env_or_path and str(env_or_path).endswith(".yaml") else config_path(env_or_path)
     with open(path) as fh:
         return yaml.safe_load(fh)
+
+
+def settings_from_section(cls, config, section, aliases=None, **fixed):
+    """A settings dataclass `cls` from `config[section]`, e.g. OrderSettings from ORDERS.
+
+    Each field the section gives (not blank) is converted to its default's type; the others
+    keep their defaults. `aliases` maps a field to older names it may still be given as
+    ({"max_provider_retries": ("provider_retries",)}); `fixed` are fields set from elsewhere
+    in the config (not read from the section)."""
+    given = dict((config or {}).get(section) or {})
+    for name, others in (aliases or {}).items():
+        for other in others:
+            if _blank(given.get(name)) and not _blank(given.get(other)):
+                given[name] = given[other]
+    values = {field.name: type(field.default)(given[field.name])
+              for field in dataclasses.fields(cls)
+              if field.name not in fixed and not _blank(given.get(field.name))}
+    return cls(**fixed, **values)
+
+
+def _blank(value):
+    return value in (None, "")

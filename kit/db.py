@@ -1,11 +1,15 @@
 """An eventlet-safe SQLAlchemy session per worker, as a nameko DependencyProvider.
 
-Usage in a service:
+Usage in a service (kit.service_base.SqlService declares it for the services that own a database):
     db = Database()
     ...
     with self.db.transaction() as session:   # commits on success, rolls back on error
         session.add(User(...))
         self.outbox.add(session, "user.created", {...})   # same transaction
+
+Also the pieces every service's models.py shares: `timestamp` and `created_at` columns, the
+`processed_events` model (`processed_event_model`) and `first_time`, which records an event as
+applied once per consumer.
 
 psycogreen makes psycopg2 yield to other green threads while it waits on the server, so one
 slow query never stalls the process (nameko's monkey patching does much the same; patching
@@ -17,7 +21,8 @@ from contextlib import contextmanager
 
 import psycogreen.eventlet
 from nameko.extensions import DependencyProvider
-from sqlalchemy import DateTime, create_engine, event, exc, func, text
+from sqlalchemy import DateTime, String, create_engine, event, exc, func, text
+from sqlalchemy.dialects.postgresql import UUID, insert
 from sqlalchemy.orm import mapped_column, sessionmaker
 
 psycogreen.eventlet.patch_psycopg()
@@ -171,3 +176,30 @@ def timestamp(**kw):
 def created_at(**kw):
     """A `timestamptz NOT NULL DEFAULT now()` column: when the row was written."""
     return timestamp(nullable=False, server_default=func.now(), **kw)
+
+
+
+def processed_event_model(base, consumer_length=64, processed_at=None):
+    """The `ProcessedEvent` model of a stream-consuming service (its `processed_events` table):
+    one row per (event_id, consumer) applied, so a redelivery finds its row and changes nothing.
+
+        ProcessedEvent = processed_event_model(Base)
+
+    `consumer_length` and `processed_at` (a column) say where a service's migration differs."""
+    return type("ProcessedEvent", (base,), {
+        "__module__": base.__module__,
+        "__doc__": "Stream events a consumer has applied (kit.db.processed_event_model).",
+        "__tablename__": "processed_events",
+        "event_id": mapped_column(UUID(as_uuid=False), primary_key=True),
+        "consumer": mapped_column(String(consumer_length), primary_key=True),
+        "event_type": mapped_column(String(100), nullable=False),
+        "processed_at": created_at() if processed_at is None else processed_at,
+    })
+
+
+def first_time(session, model, event_id, event_type, consumer):
+    """Record in `session` that `consumer` applied the event (a processed_event_model row);
+    False if it already had: a redelivery, to be skipped."""
+    return session.execute(
+        insert(model).values(event_id=event_id, consumer=consumer, event_type=event_type[:100])
+        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])).rowcount == 1

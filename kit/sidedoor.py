@@ -1,10 +1,11 @@
 """Each service's side door on its own port: GET /health and GET /metrics (nameko `http`).
 
-A service class inherits `sidedoor.SideDoor` (import the module, not the class: `nameko run`
-treats every class with entrypoints in a service module as a service); the launcher gives
-each process WEB_SERVER_ADDRESS from config SERVICE_PORTS. /health asks every dependency that can `ping()` (database, redis, ...)
-and reports the outbox backlog; /metrics is Prometheus text (kit.metrics: RED per entrypoint,
-outbox backlog, stream lag per consumer group). Business calls never come here.
+A service class inherits `sidedoor.SideDoor`, through kit.service_base (import the module, not
+the class: `nameko run` treats every class with entrypoints in a service module as a service);
+the launcher gives each process WEB_SERVER_ADDRESS from config SERVICE_PORTS. /health asks every
+dependency that can `ping()` (database, redis, ...) and reports the outbox backlog; /metrics is
+Prometheus text (kit.metrics: RED per entrypoint, outbox backlog, stream lag per consumer group).
+Business calls never come here.
 """
 import json
 
@@ -12,10 +13,13 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.web.handlers import http
 
-from kit import rpc_replies  # noqa: F401  (a reply lost to a broker outage is not fatal)
-from kit import broker_reconnect  # noqa: F401  (consumers back within 3 s of the broker)
+from kit import nameko_patches
 from kit.metrics import CONTENT_TYPE, ENTRYPOINT_SECONDS, WorkerMetrics  # noqa: F401
 from kit.secret_guard import SecretGuard
+
+# Every service imports this module: consumers back within 3 s of the broker, and an ack or a
+# reply lost to a broker outage is not fatal (the why of each: kit/nameko_patches.py).
+nameko_patches.apply()
 
 
 class SideDoor:

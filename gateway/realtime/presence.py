@@ -20,11 +20,13 @@ process; more requests while it runs make it go round once more.
 import logging
 import time
 import uuid
+from functools import partial
 
 import gevent
 import redis
 
 from kit.errors import NotFound
+from kit.retry import Backoff, call_with_retries
 
 log = logging.getLogger(__name__)
 
@@ -168,26 +170,34 @@ class Presence:
 
     def _sync(self, user_id):
         correlation_id = f"presence-{uuid.uuid4().hex}"
-        attempts = 0
+        # RPC or Redis trouble: try again after 1, 2, 4, 8 s; the 5th failure in this sync gives up.
+        failures = Backoff(start=1.0, cap=8.0)
         try:
             while True:
-                self._syncing[user_id] = False
                 try:
-                    online = self.live_connections(user_id) > 0
-                    self._users(correlation_id).set_presence(user_id, online)
-                    settled = (self.live_connections(user_id) > 0) == online
-                except NotFound:
+                    settled = call_with_retries(
+                        partial(self._tell_users, user_id, correlation_id),
+                        name=f"presence of user {user_id}", attempts=5, sleep=gevent.sleep,
+                        backoff=failures)
+                except Exception as exc:
+                    log.warning("presence: gave up telling users about user %s: %s",
+                                user_id, exc)
+                    return
+                if settled is None:
                     return  # no such user (any more): nothing to mark
-                except Exception as exc:  # RPC or Redis trouble: try again a few times
-                    attempts += 1
-                    if attempts >= 5:
-                        log.warning("presence: gave up telling users about user %s: %s",
-                                    user_id, exc)
-                        return
-                    gevent.sleep(0.5 * 2 ** attempts)
-                    continue
                 if settled and not self._syncing.get(user_id):
                     return
         finally:
             self._syncing.pop(user_id, None)
             self._running.pop(user_id, None)
+
+    def _tell_users(self, user_id, correlation_id):
+        """One round: set_presence with what the count says; True if the count still says so
+        afterwards, None if the users service knows no such user."""
+        self._syncing[user_id] = False
+        online = self.live_connections(user_id) > 0
+        try:
+            self._users(correlation_id).set_presence(user_id, online)
+        except NotFound:
+            return None
+        return (self.live_connections(user_id) > 0) == online

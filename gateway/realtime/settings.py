@@ -16,6 +16,8 @@
 """
 from dataclasses import dataclass
 
+from kit.config import settings_from_section
+
 
 @dataclass(frozen=True)
 class RealtimeSettings:
@@ -35,11 +37,5 @@ class RealtimeSettings:
 
 
 def realtime_settings(config):
-    gateway = config.get("GATEWAY") or {}
-    defaults = RealtimeSettings(redis_uri=config["REDIS_URI"])
-    values = {}
-    for name, default in vars(defaults).items():
-        if name == "redis_uri" or gateway.get(name) in (None, ""):
-            continue
-        values[name] = type(default)(gateway[name])
-    return RealtimeSettings(redis_uri=config["REDIS_URI"], **values)
+    return settings_from_section(RealtimeSettings, config, "GATEWAY",
+                                 redis_uri=config["REDIS_URI"])

@@ -21,10 +21,8 @@ from datetime import datetime, timezone
 import redis as redis_lib
 from nameko.timer import timer
 
-from kit import analytics_live, sidedoor
-from kit.db import Database
+from kit import analytics_live, service_base
 from kit.errors import Forbidden, NotFound
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.streams import stream_handler
@@ -48,11 +46,10 @@ def require_staff(actor):
         raise Forbidden("staff_only", "Analytics is for staff.")
 
 
-class AnalyticsService(sidedoor.SideDoor):
+class AnalyticsService(service_base.SqlService):
     name = "analytics"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
     timeseries = TimeSeries()
 

@@ -11,6 +11,7 @@ that fails returns before any write: a refused change writes nothing.
 import json
 from dataclasses import dataclass
 
+from kit.config import settings_from_section
 from services.cart import events
 # NOT_FOUND, NOT_SELLABLE and Owner are not used here: service.py imports them from carts.
 from services.cart.keys import (ANALYTICS, NOT_FOUND, NOT_SELLABLE, OUTBOX,  # noqa: F401
@@ -31,10 +32,7 @@ class CartSettings:
 
     @classmethod
     def from_config(cls, config):
-        section = config.get("CART") or {}
-        defaults = cls()
-        return cls(**{name: type(default)(section.get(name, default))
-                      for name, default in vars(defaults).items()})
+        return settings_from_section(cls, config, "CART")
 
 
 # --- the store --------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Input schemas of the cart service: every RPC validates here before touching Redis."""
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, fields, validate
 
-from kit.schemas import Whole
+from kit.schemas import Whole, exactly_one_of
 
 # The gateway issues guest session ids (cookie or header); long and random, never guessable.
 SESSION_ID = validate.Regexp(r"^[A-Za-z0-9_-]{16,128}$",
@@ -20,10 +20,8 @@ class OwnerSchema(Schema):
     user_id = Whole(validate=validate.Range(min=1))
     session_id = fields.String(validate=SESSION_ID)
 
-    @validates_schema
-    def _exactly_one(self, data, **_):
-        if ("user_id" in data) == ("session_id" in data):
-            raise ValidationError("Give exactly one of user_id or session_id.")
+    _exactly_one = exactly_one_of("user_id", "session_id",
+                                  message="Give exactly one of user_id or session_id.")
 
 
 class OwnerArg(Schema):

@@ -22,32 +22,29 @@ cart_empty, cart_not_ready, order_ref_taken, cart_busy. A refused change writes 
 from functools import cached_property
 
 
-from kit import sidedoor
+from kit import service_base
 from kit.errors import Conflict, NotFound, ValidationFailed
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
+from kit.timers import settings_timer
 from services.cart import presenters
 from services.cart.carts import NOT_FOUND, NOT_SELLABLE, CartSettings, CartStore, Owner, now_ms
 from services.cart.dependencies import ProductsRpc
 from services.cart.relay import RedisOutbox
 from services.cart.schemas import (AddItemSchema, HoldSchema, MergeSchema, OrderRefSchema,
                                    OwnerArg, RemoveItemSchema, UpdateItemSchema)
-from services.cart.timers import config_timer
 
 MERGE_ATTEMPTS = 5
 
 
-class CartService(sidedoor.SideDoor):
+class CartService(service_base.Service):
     name = "cart"
 
     redis = Redis()
     outbox = RedisOutbox()
     products_rpc = ProductsRpc()
-
-    @cached_property
-    def settings(self):
-        return CartSettings.from_config(self.config)
+    settings_class = CartSettings
 
     @cached_property
     def carts(self):
@@ -164,7 +161,7 @@ class CartService(sidedoor.SideDoor):
 
     # --- abandonment ------------------------------------------------------------------------
 
-    @config_timer("CART", "abandon_scan_interval_s", default=60)
+    @settings_timer(CartSettings, "abandon_scan_interval_s")
     def report_abandoned_carts(self):
         """Every replica scans; the Lua compare-and-remove lets exactly one report each cart."""
         if self.carts.report_all_abandoned():

@@ -10,8 +10,8 @@ import dataclasses
 import uuid
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert
 
+import kit.db
 from services.notifications import events, preferences, recipients
 from services.notifications.channels.sms import normalise_number
 from services.notifications.models import EmailLog, Notification, ProcessedEvent, SmsLog
@@ -33,11 +33,7 @@ class Queued:
 
 def first_time(session, event_id, event_type, consumer=CONSUMER):
     """Record that `consumer` handled `event_id`; False if it already had."""
-    return session.execute(
-        insert(ProcessedEvent).values(event_id=event_id, consumer=consumer,
-                                      event_type=event_type[:100])
-        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])
-    ).rowcount == 1
+    return kit.db.first_time(session, ProcessedEvent, event_id, event_type, consumer)
 
 
 def _context(notice, recipient, settings):

@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, timestamp
+from kit.db import created_at as _created_at
+from kit.db import processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 CHANNELS = ("email", "sms", "push", "in_app")
@@ -33,9 +35,6 @@ SENDER_ROLES = ("customer", "agent")
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts, _created_at = timestamp, created_at
 
 
 class Notification(Base):
@@ -137,13 +136,7 @@ class Recipient(Base):
     as_of = _ts(nullable=False)
 
 
-class ProcessedEvent(Base):
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
-    consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    processed_at = _created_at()
+ProcessedEvent = processed_event_model(Base)
 
 
 class ChatConversation(Base):

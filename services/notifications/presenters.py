@@ -1,8 +1,5 @@
 """Plain dicts the notifications service returns over RPC (never ORM objects)."""
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
+from kit.presenters import iso
 
 
 def notification(row):

@@ -16,10 +16,8 @@ import logging
 from kit.rpc import rpc
 from nameko.timer import timer
 
-from kit import sidedoor
-from kit.db import Database
+from kit import service_base
 from kit.errors import ValidationFailed
-from kit.outbox import Outbox
 from kit.schemas import load
 from kit.streams import stream_handler
 from services.notifications import (chat, delivery, dispatch, events, inbox, preferences,
@@ -43,11 +41,10 @@ RETRY_SWEEP_S = 1  # how often due retries are looked for; the backoff itself is
 PROMOTION_CLOCK_S = 1  # how late a promotion.started/ended may be, at most
 
 
-class NotificationsService(sidedoor.SideDoor):
+class NotificationsService(service_base.SqlService):
     name = "notifications"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     mailer = Mailer()
     sms = SmsGateway()
 

@@ -11,6 +11,7 @@
       shop_name: Aarya
       shop_url: http://127.0.0.1:8080
 """
+from kit.retry import delay_after
 
 
 def notification_settings(config):
@@ -27,4 +28,4 @@ def notification_settings(config):
 
 def backoff_s(settings, attempts):
     """Seconds to wait after the `attempts`-th failed attempt: base, 2×base, 4×base, …"""
-    return min(settings["retry_base_s"] * 2 ** max(attempts - 1, 0), settings["retry_max_s"])
+    return delay_after(attempts, settings["retry_base_s"], settings["retry_max_s"])

@@ -1,4 +1,4 @@
-"""Other services as the orders saga sees them: RPC with a deadline, and the sweeper's timer.
+"""Other services as the orders saga sees them: RPC with a deadline.
 
 nameko 2's RpcProxy waits for a reply forever: with payments killed mid-checkout, every orders
 worker would hang on it. `ServiceRpc` gives each call a deadline (ORDERS.rpc_timeout_s, or
@@ -8,13 +8,10 @@ lost, not a request) is harmless: every call the saga makes is idempotent per or
 Failures to reach a service, or a crash inside it (nameko's RemoteError), raise
 `ServiceUnavailable`: the call is not known to be done, and will be made again. Errors the
 service raised on purpose (kit.errors types) come through as they are.
-
-`SweepTimer` is nameko's @timer with its interval read from ORDERS.sweep_interval_s at start.
 """
 import eventlet
 from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
-from nameko.timer import Timer
 
 from services.orders.settings import OrderSettings
 
@@ -71,13 +68,3 @@ class ServiceRpc(RpcProxy):
         return TimedService(super().get_dependency(worker_ctx), self.target_service,
                             self.timeout_s)
 
-
-class SweepTimer(Timer):
-    def __init__(self, **kwargs):
-        super().__init__(interval=OrderSettings.sweep_interval_s, **kwargs)
-
-    def setup(self):
-        self.interval = OrderSettings.from_config(self.container.config).sweep_interval_s
-
-
-sweep_timer = SweepTimer.decorator

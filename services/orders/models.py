@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, timestamp
+from kit.db import created_at, processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 CURRENCIES = ("INR", "USD", "EUR", "GBP")
@@ -26,9 +27,6 @@ def utcnow():
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts = timestamp
 
 
 def _created():
@@ -165,14 +163,7 @@ class AbandonedCart(Base):
     recovered_at = _ts()
 
 
-class ProcessedEvent(Base):
-    """Stream events a consumer has applied: a redelivery finds its row and changes nothing."""
-    __tablename__ = "processed_events"
-
-    event_id = mapped_column(UUID(as_uuid=False), primary_key=True)
-    consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    processed_at = _created()
+ProcessedEvent = processed_event_model(Base, processed_at=_created())
 
 
 class IdempotencyKey(Base):

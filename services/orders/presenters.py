@@ -3,12 +3,10 @@
 `order` is what a shopper and the checkout response see; `order_details` adds the status
 history and the latest tracking. A checkout's stored idempotent response is an `order`.
 """
+from kit.presenters import iso
+
 ADDRESS_FIELDS = ("full_name", "line1", "line2", "city", "state", "postal_code", "country",
                   "phone")
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
 
 
 def item(row):

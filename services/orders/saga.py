@@ -17,6 +17,7 @@ import logging
 
 import sqlalchemy as sa
 
+import kit.db
 from services.orders import lifecycle
 from services.orders.cancelling import Cancelling
 from services.orders.followups import Followups
@@ -32,11 +33,7 @@ CONSUMER = "order_consumer"
 
 def first_time(session, event, consumer=CONSUMER):
     """Record the event as processed; False if it already was (a redelivery)."""
-    inserted = session.execute(
-        sa.dialects.postgresql.insert(ProcessedEvent)
-        .values(event_id=event["id"], consumer=consumer, event_type=event["type"])
-        .on_conflict_do_nothing().returning(ProcessedEvent.event_id)).first()
-    return inserted is not None
+    return kit.db.first_time(session, ProcessedEvent, event["id"], event["type"], consumer)
 
 
 class Saga(Cancelling, Followups):

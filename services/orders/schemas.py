@@ -8,10 +8,12 @@ are never stored: an order keeps the card's last four digits.
 import re
 from datetime import datetime, timezone
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, post_load, validate, validates,
+from marshmallow import (ValidationError, fields, post_load, validate, validates,
                          validates_schema)
 
-from kit.schemas import Whole
+from kit.schemas import Strict, Whole, exactly_one_of
+from kit.schemas import text as _text
+from kit.schemas import whole_id as _id
 
 from services.orders import addresses
 from services.orders.models import STAFF_ROLES
@@ -23,29 +25,8 @@ ORDER_STATUSES = [s.value for s in ALL]
 KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
 
 
-def _not_blank(value):
-    if value is not None and not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
-def _text(max_len, min_len=1, **kwargs):
-    return fields.String(validate=[validate.Length(min=min_len, max=max_len), _not_blank],
-                         **kwargs)
-
-
-def _id(**kwargs):
-    return Whole(validate=validate.Range(min=1), **kwargs)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class ActorSchema(Schema):
+class ActorSchema(Strict):
     """Who is calling, as the gateway knows it from the access token."""
-    class Meta:
-        unknown = RAISE
 
     user_id = _id(required=True)
     role = fields.String(required=True, validate=validate.OneOf(("customer",) + STAFF_ROLES))
@@ -123,10 +104,7 @@ class PaymentMethodSchema(Strict):
     token = _text(200)
     card = fields.Nested(CardSchema)
 
-    @validates_schema
-    def _one_way_to_pay(self, data, **_):
-        if ("token" in data) == ("card" in data):
-            raise ValidationError("Send exactly one of token or card.", "_schema")
+    _one_way_to_pay = exactly_one_of("token", "card", message="Send exactly one of token or card.")
 
 
 class LineSchema(Strict):

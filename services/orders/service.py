@@ -19,15 +19,14 @@ cart_changed, checkout_expired, order_ref_taken · ValidationFailed validation_f
 from functools import cached_property
 
 
-from kit import sidedoor
-from kit.db import Database
-from kit.outbox import Outbox
+from kit import service_base
 from kit.rpc import rpc
 from kit.schemas import load
 from kit.streams import stream_handler
+from kit.timers import settings_timer
 from services.orders import abandoned, fulfilment, queries
 from services.orders.checkout import Checkout
-from services.orders.dependencies import ServiceRpc, sweep_timer
+from services.orders.dependencies import ServiceRpc
 from services.orders.saga import CONSUMER, Saga, first_time
 from services.orders.schemas import (AbandonedCartsSchema, ActorSchema, CancelSchema,
                                      ListOrdersSchema, OrderIdSchema, StatusChangeSchema)
@@ -39,18 +38,14 @@ def _actor(actor):
     return load(ActorSchema(), actor) if actor is not None else None
 
 
-class OrdersService(sidedoor.SideDoor):
+class OrdersService(service_base.SqlService):
     name = "orders"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     products = ServiceRpc("products")
     cart = ServiceRpc("cart")
     payments = ServiceRpc("payments", timeout_setting="payments_timeout_s")
-
-    @cached_property
-    def settings(self):
-        return OrderSettings.from_config(self.config)
+    settings_class = OrderSettings
 
     @cached_property
     def saga(self):
@@ -146,7 +141,7 @@ class OrdersService(sidedoor.SideDoor):
             if first_time(session, event):
                 abandoned.record(session, event)
 
-    @sweep_timer()
+    @settings_timer(OrderSettings, "sweep_interval_s")
     def sweep(self):
         """Finish or compensate orders stuck past their deadline; redo missing follow-ups."""
         Sweeper(self.db.transaction, self.saga, self.settings).sweep()

@@ -13,7 +13,9 @@
                                   # own timeout, so a slow card still answers `pending`)
       idempotency_ttl_s: 86400    # an Idempotency-Key is remembered this long
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+
+from kit.config import settings_from_section
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,4 @@ class OrderSettings:
 
     @classmethod
     def from_config(cls, config):
-        section = config.get("ORDERS") or {}
-        return cls(**{f.name: type(f.default)(section[f.name])
-                      for f in fields(cls) if section.get(f.name) not in (None, "")})
+        return settings_from_section(cls, config, "ORDERS")

@@ -1,12 +1,10 @@
-"""The payments service's own dependencies: the card provider, and timers set from config.
+"""The payments service's own dependency: the card provider.
 
 `Provider` gives workers the configured PaymentProvider (PAYMENTS.provider; the sandbox is the
 only one so far). It has its own Redis client: the sandbox's vault and charges stand for the
-provider's side, not ours. `settings_timer("sweep_interval_s")` is nameko's @timer with its
-interval read from the PAYMENTS section when the service starts.
+provider's side, not ours. (Its timers are kit.timers.settings_timer over PaymentSettings.)
 """
 from nameko.extensions import DependencyProvider
-from nameko.timer import Timer
 
 from kit.redis_client import RedisClient
 from services.payments.sandbox import SandboxProvider, http_session
@@ -36,15 +34,3 @@ class Provider(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.provider
 
-
-class SettingsTimer(Timer):
-    def __init__(self, setting, **kwargs):
-        self.setting = setting
-        super().__init__(interval=getattr(PaymentSettings, setting), **kwargs)
-
-    def setup(self):
-        self.interval = float(getattr(PaymentSettings.from_config(self.container.config),
-                                      self.setting))
-
-
-settings_timer = SettingsTimer.decorator

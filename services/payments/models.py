@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at
+from kit.db import created_at as _now_column
 from kit.outbox import outbox_table
 
 CURRENCIES = ("INR", "USD", "EUR", "GBP")
@@ -45,9 +45,6 @@ FRAUD_DECISIONS = (ALLOW, HOLD, APPROVED, REJECTED, EXPIRED)
 
 class Base(DeclarativeBase):
     pass
-
-
-_now_column = created_at
 
 
 class PaymentMethod(Base):

@@ -1,10 +1,7 @@
 """Plain dicts the payments service returns over RPC. Never card numbers, never CVCs; a
 payment's provider token stays inside the service (a saved method's token is shown to its
 owner, who pays with it)."""
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
+from kit.presenters import iso
 
 
 def payment(p):

@@ -34,6 +34,7 @@ from datetime import datetime, timezone
 import eventlet
 import requests
 
+from kit.retry import delay_after
 from services.payments import signatures
 from services.payments.provider import (AUTHORIZED, CAPTURED, DECLINED, REFUNDED,
                                         REQUIRES_ACTION, VOIDED, CardDetails, Outcome,
@@ -347,8 +348,8 @@ class SandboxProvider(PaymentProvider):
                       status)
             self._finish(event_id, "dropped")
             return "dropped"
-        backoff = min(2 ** attempts, 300)
-        log.warning("sandbox webhook %s not delivered (%s); retry in %ss", event_id, status,
+        backoff = delay_after(attempts, start=2, cap=300)  # 2, 4, 8 … 300 s
+        log.warning("sandbox webhook %s not delivered (%s); retry in %gs", event_id, status,
                     backoff)
         self.redis.zadd(WEBHOOKS, {event_id: time.time() + backoff})
         return "retry"

@@ -6,10 +6,10 @@ provider's call, as with a real gateway.
 """
 import re
 
-from marshmallow import (EXCLUDE, RAISE, Schema, ValidationError, fields, post_load, validate,
-                         validates_schema)
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate
 
-from kit.schemas import Whole
+from kit.schemas import Strict, Whole, exactly_one_of
+from kit.schemas import whole_id as _id
 
 from services.payments.models import CURRENCIES, STAFF_ROLES, SYSTEM_ROLE
 
@@ -20,15 +20,6 @@ PAYMENT_ID = validate.Regexp(r"^pay_[0-9a-f]{32}$", error="Not a payment id.")
 METHOD_ID = validate.Regexp(r"^pm_[0-9a-f]{32}$", error="Not a payment method id.")
 KEY = validate.Regexp(r"^[\x21-\x7e]{1,255}$", error="1-255 printable characters, no spaces.")
 ROLES = ("customer",) + STAFF_ROLES + (SYSTEM_ROLE,)
-
-
-def _id(**kwargs):
-    return Whole(validate=validate.Range(min=1), **kwargs)
-
-
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
 
 
 class CardSchema(Strict):
@@ -53,10 +44,7 @@ class PaymentMethodSchema(Strict):
     token = fields.String(validate=validate.Length(min=1, max=64))
     card = fields.Nested(CardSchema)
 
-    @validates_schema
-    def _one_way_to_pay(self, data, **_):
-        if ("token" in data) == ("card" in data):
-            raise ValidationError("Send exactly one of token or card.", "_schema")
+    _one_way_to_pay = exactly_one_of("token", "card", message="Send exactly one of token or card.")
 
 
 class AddressSchema(Schema):

@@ -23,16 +23,15 @@ import json
 import logging
 
 
-from kit import sidedoor
-from kit.db import Database
+from kit import service_base
 from kit.errors import BadRequest
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
+from kit.timers import settings_timer
 from services.payments import signatures
 from services.payments.charges import Charges, require_staff
-from services.payments.dependencies import Provider, settings_timer
+from services.payments.dependencies import Provider
 from services.payments.methods import Methods
 from services.payments.refunds import Refunds
 from services.payments.schemas import (ActorSchema, InitiateSchema, MethodSchema,
@@ -45,17 +44,13 @@ from services.payments.sweeper import Sweeper
 log = logging.getLogger(__name__)
 
 
-class PaymentsService(sidedoor.SideDoor):
+class PaymentsService(service_base.SqlService):
     name = "payments"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
     provider = Provider()
-
-    @property
-    def settings(self):
-        return PaymentSettings.from_config(self.config)
+    settings_class = PaymentSettings
 
     @property
     def charges(self):
@@ -161,14 +156,14 @@ class PaymentsService(sidedoor.SideDoor):
 
     # --- timers -----------------------------------------------------------------------------
 
-    @settings_timer("sweep_interval_s")
+    @settings_timer(PaymentSettings, "sweep_interval_s")
     def sweep(self):
         summary = Sweeper(self.db.transaction, self.charges, self.refunds,
                           self.settings).sweep()
         if summary:
             log.info("payments sweep: %s", summary)
 
-    @settings_timer("webhook_poll_s")
+    @settings_timer(PaymentSettings, "webhook_poll_s")
     def deliver_sandbox_webhooks(self):
         """The sandbox provider's outgoing webhooks (a real provider sends its own)."""
         deliver = getattr(self.provider, "deliver_due_webhooks", None)

@@ -20,7 +20,9 @@
       webhook_delay_s: 3              # sandbox: how long a challenge takes to "authenticate"
       webhook_poll_s: 0.5             # sandbox: how often due webhooks are looked for
 """
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
+
+from kit.config import settings_from_section
 
 # Older configs (and the orders team's test env) call the retry count `provider_retries`.
 ALIASES = {"max_provider_retries": ("provider_retries",)}
@@ -53,10 +55,4 @@ class PaymentSettings:
 
     @classmethod
     def from_config(cls, config):
-        section = dict((config or {}).get("PAYMENTS") or {})
-        for name, others in ALIASES.items():
-            for other in others:
-                if section.get(name) in (None, "") and section.get(other) not in (None, ""):
-                    section[name] = section[other]
-        return cls(**{f.name: type(f.default)(section[f.name])
-                      for f in fields(cls) if section.get(f.name) not in (None, "")})
+        return settings_from_section(cls, config, "PAYMENTS", aliases=ALIASES)

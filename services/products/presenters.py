@@ -1,8 +1,5 @@
 """Plain dicts the products service returns over RPC (never ORM objects, never Decimals)."""
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
+from kit.presenters import iso
 
 
 def availability(count, threshold):

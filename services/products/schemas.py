@@ -5,10 +5,11 @@ digit strings, because they usually come straight from a query string.
 """
 import re
 
-from marshmallow import (RAISE, Schema, ValidationError, fields, validate, validates,
-                         validates_schema)
+from marshmallow import ValidationError, fields, validate, validates, validates_schema
 
 import kit.schemas
+from kit.schemas import Strict
+from kit.schemas import not_blank as _not_blank
 
 from services.products.models import CURRENCIES
 
@@ -50,11 +51,6 @@ def _text(max_len, min_len=1, **kwargs):
     return fields.String(validate=validate.Length(min=min_len, max=max_len), **kwargs)
 
 
-def _not_blank(value):
-    if value is not None and not value.strip():
-        raise ValidationError("Must not be blank.")
-
-
 def _id(**kwargs):
     return Whole(validate=validate.Range(min=1), **kwargs)
 
@@ -66,15 +62,8 @@ def _price(**kwargs):
 CURRENCY = validate.OneOf(CURRENCIES)
 
 
-class Strict(Schema):
-    class Meta:
-        unknown = RAISE
-
-
-class ActorSchema(Schema):
+class ActorSchema(Strict):
     """Who is calling a staff write, as the gateway knows it from the access token."""
-    class Meta:
-        unknown = RAISE
 
     user_id = _id(required=True)
     role = _text(20, required=True)

@@ -15,10 +15,8 @@ field).
 
 import redis
 
-from kit import sidedoor
-from kit.db import Database
+from kit import service_base
 from kit.errors import ValidationFailed
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
@@ -36,11 +34,10 @@ def _nothing_to_update():
                             {"fields": {"_schema": ["Send at least one field."]}})
 
 
-class ProductsService(sidedoor.SideDoor):
+class ProductsService(service_base.SqlService):
     name = "products"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
 
     @property

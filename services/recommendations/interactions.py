@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+import kit.db
 from services.recommendations import algorithms
 from services.recommendations.models import (CatalogItem, ProcessedEvent, UserInteraction,
                                              UserPreference)
@@ -23,10 +24,7 @@ HISTORY = 500  # the newest interactions a shopper is folded in with
 
 
 def first_time(session, event_id, event_type, consumer=CONSUMER):
-    return session.execute(
-        insert(ProcessedEvent).values(event_id=event_id, consumer=consumer,
-                                      event_type=event_type[:100])
-        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])).rowcount == 1
+    return kit.db.first_time(session, ProcessedEvent, event_id, event_type, consumer)
 
 
 def _when(event):

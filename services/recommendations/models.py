@@ -22,7 +22,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at, timestamp
+from kit.db import created_at as _created_at
+from kit.db import processed_event_model
+from kit.db import timestamp as _ts
 from kit.outbox import outbox_table
 
 INTERACTION_KINDS = ("view", "cart", "purchase", "review", "search_click", "rec_click")
@@ -30,9 +32,6 @@ INTERACTION_KINDS = ("view", "cart", "purchase", "review", "search_click", "rec_
 
 class Base(DeclarativeBase):
     pass
-
-
-_ts, _created_at = timestamp, created_at
 
 
 class UserPreference(Base):
@@ -134,13 +133,7 @@ class OrderPurchase(Base):
     updated_at = _created_at()
 
 
-class ProcessedEvent(Base):
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
-    consumer: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    processed_at = _created_at()
+ProcessedEvent = processed_event_model(Base)
 
 
 OUTBOX = outbox_table(Base.metadata)

@@ -1,8 +1,5 @@
 """Plain dicts the recommendations service returns over RPC."""
-
-
-def iso(value):
-    return value.isoformat() if value is not None else None
+from kit.presenters import iso
 
 
 def model(row):

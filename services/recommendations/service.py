@@ -14,10 +14,8 @@ import logging
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from kit import recs_cache, sidedoor
-from kit.db import Database
+from kit import recs_cache, service_base
 from kit.errors import NotFound
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.schemas import load
@@ -36,11 +34,10 @@ GROUP = interactions.CONSUMER
 CATALOG_EVENTS = ("product.created", "product.updated", "product.inventory.updated")
 
 
-class RecommendationsService(sidedoor.SideDoor):
+class RecommendationsService(service_base.SqlService):
     name = "recommendations"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
     engine = RecommendationEngine()
     products = RpcProxy("products")

@@ -13,6 +13,7 @@ from elasticsearch import ApiError, Elasticsearch
 from nameko.extensions import DependencyProvider
 
 from kit.errors import Unavailable
+from kit.retry import run_forever
 from services.search import indices
 from services.search.settings import SearchSettings
 
@@ -76,18 +77,17 @@ class Engine(DependencyProvider):
         self.container.spawn_managed_thread(self._ensure_indices, identifier="ensure_indices")
 
     def _ensure_indices(self):
-        """Create the first index behind each alias; retry quietly while Elasticsearch is down."""
+        """Create the first index behind each alias; retry every 5 s while Elasticsearch is down."""
         import eventlet
         pending = list(indices.KINDS)
-        while pending:
-            kind = pending[0]
-            try:
-                indices.ensure_alias(self.engine.admin, self.settings.index_prefix, kind,
-                                     self.settings.refresh_interval)
-                pending.pop(0)
-            except Exception as exc:
-                log.warning("cannot prepare index %s yet: %r", kind, exc)
-                eventlet.sleep(5)
+
+        def ensure_next():
+            indices.ensure_alias(self.engine.admin, self.settings.index_prefix, pending[0],
+                                 self.settings.refresh_interval)
+            pending.pop(0)
+
+        run_forever(ensure_next, name="preparing the search indices", stopped=lambda: not pending,
+                    sleep=eventlet.sleep, start=5.0, cap=5.0, quiet=(Exception,))
 
     def stop(self):
         self.client.close()

@@ -15,6 +15,7 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
+import kit.db
 from kit.errors import NotFound
 from services.search import analytics, cache, documents, events, personal
 from services.search.models import ProcessedEvent, ProductPopularity
@@ -43,10 +44,7 @@ def already_processed(session, event_id):
 
 
 def first_time(session, event):
-    return session.execute(
-        insert(ProcessedEvent).values(event_id=event["id"], consumer=CONSUMER,
-                                      event_type=event["type"][:100])
-        .on_conflict_do_nothing(index_elements=["event_id", "consumer"])).rowcount == 1
+    return kit.db.first_time(session, ProcessedEvent, event["id"], event["type"], CONSUMER)
 
 
 class Indexer:

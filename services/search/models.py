@@ -12,7 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from kit.db import created_at
+from kit.db import created_at as _now
+from kit.db import processed_event_model
 from kit.outbox import outbox_table
 
 AFFINITY_KINDS = ("brand", "category", "size")
@@ -20,9 +21,6 @@ AFFINITY_KINDS = ("brand", "category", "size")
 
 class Base(DeclarativeBase):
     pass
-
-
-_now = created_at
 
 
 class SearchQuery(Base):
@@ -76,13 +74,7 @@ class ShopperAffinity(Base):
     updated_at = _now()
 
 
-class ProcessedEvent(Base):
-    __tablename__ = "processed_events"
-
-    event_id: Mapped[str] = mapped_column(UUID(as_uuid=False), primary_key=True)
-    consumer: Mapped[str] = mapped_column(sa.String(50), primary_key=True)
-    event_type: Mapped[str] = mapped_column(sa.String(100), nullable=False)
-    processed_at = _now()
+ProcessedEvent = processed_event_model(Base, consumer_length=50)  # as migration 0001
 
 
 outbox = outbox_table(Base.metadata)

@@ -147,12 +147,15 @@ def main(argv=None):
     es = Elasticsearch(config["ELASTICSEARCH_URI"], request_timeout=settings.admin_timeout_s)
     redis = RedisClient.from_url(config["REDIS_URI"], decode_responses=True)
     search_db = sa.create_engine(config["DB_URIS"]["search"])
-    with ClusterRpcProxy(config, timeout=settings.rpc_timeout_s * 6) as rpc:
-        for kind in args.kinds or indices.KINDS:
-            result = rebuild(kind, config, es, redis, rpc, search_db, progress=not args.quiet)
-            print(f"{result['kind']}: {result['documents']} documents in {result['index']} "
-                  f"({result['took_s']} s)")
-    search_db.dispose()
+    try:
+        with ClusterRpcProxy(config, timeout=settings.rpc_timeout_s * 6) as rpc:
+            for kind in args.kinds or indices.KINDS:
+                result = rebuild(kind, config, es, redis, rpc, search_db,
+                                 progress=not args.quiet)
+                print(f"{result['kind']}: {result['documents']} documents in "
+                      f"{result['index']} ({result['took_s']} s)")
+    finally:  # a failed rebuild (ES or a service down) still closes its connections
+        search_db.dispose()
     return 0
 
 

@@ -11,15 +11,12 @@ limit_too_large, invalid_cursor, validation_failed · NotFound search_not_found 
 staff_only · Unavailable search_unavailable (Elasticsearch down: answered within 1 s).
 """
 import logging
-from functools import cached_property
 
 from nameko.rpc import RpcProxy
 from nameko.timer import timer
 
-from kit import sidedoor
-from kit.db import Database
+from kit import service_base
 from kit.errors import Forbidden, ValidationFailed
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.rpc import rpc
 from kit.streams import stream_handler
@@ -35,21 +32,17 @@ USER_FIELDS = ["username^3", "full_name^2", "bio", "location"]
 ORDER_FIELDS = ["all_text", "product_names"]
 
 
-class SearchService(sidedoor.SideDoor):
+class SearchService(service_base.SqlService):
     name = "search"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     es = Engine()
     bulk = Bulk()
     redis = Redis()
     products = RpcProxy("products")
     users = RpcProxy("users")
     orders = RpcProxy("orders")
-
-    @cached_property
-    def settings(self):
-        return SearchSettings.from_config(self.config)
+    settings_class = SearchSettings
 
     # --- shoppers -------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The SEARCH section of the config, with defaults, as one small object."""
 from dataclasses import dataclass
 
+from kit.config import settings_from_section
+
 
 @dataclass(frozen=True)
 class SearchSettings:
@@ -20,10 +22,4 @@ class SearchSettings:
 
     @classmethod
     def from_config(cls, config):
-        raw = config.get("SEARCH", {}) or {}
-        fields = cls.__dataclass_fields__
-        values = {}
-        for name, field in fields.items():
-            if name in raw and raw[name] not in (None, ""):
-                values[name] = type(field.default)(raw[name])
-        return cls(**values)
+        return settings_from_section(cls, config, "SEARCH")

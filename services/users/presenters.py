@@ -1,8 +1,5 @@
 """Plain dicts the users service returns over RPC (never ORM objects, never password hashes)."""
-
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
+from kit.presenters import iso as _iso
 
 
 def public_user(user):

@@ -6,12 +6,10 @@ with its event through the outbox.
 from sqlalchemy import select
 from kit.rpc import rpc
 
-from kit.db import Database
 from kit.errors import NotFound, Unauthorized, ValidationFailed
-from kit.outbox import Outbox
 from kit.redis_client import Redis
 from kit.schemas import load
-from kit import sidedoor
+from kit import service_base
 from kit.tokens import revoked_session_key
 from services.users import accounts, social
 from services.users.models import User, UserActivity
@@ -35,11 +33,10 @@ def record_activity(session, outbox, user_id, activity_type, data=None):
                                           "activity_type": activity_type, "data": data or {}})
 
 
-class UsersService(sidedoor.SideDoor):
+class UsersService(service_base.SqlService):
     name = "users"
 
-    db = Database()
-    outbox = Outbox()
+    # db, outbox: service_base.SqlService
     redis = Redis()
 
     @property

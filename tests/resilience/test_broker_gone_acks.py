@@ -2,7 +2,7 @@
 
 nameko's QueueConsumer.ack_message catches amqp's ConnectionError but not the socket's own
 (ConnectionResetError, BrokenPipeError): in the restart story an RPC worker's ack hit a broker
-that was shutting down and orders.2 exited. kit.broker_reconnect (imported by every service via
+that was shutting down and orders.2 exited. kit.nameko_patches (applied by every service via
 kit.sidedoor) drops such an ack: the broker redelivers a dead connection's unacked messages.
 Here: a real message from the chaos RabbitMQ, its socket cut under it, then nameko's ack.
 """

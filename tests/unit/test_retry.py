@@ -2,7 +2,7 @@
 servers in tests/resilience and tests/bridge)."""
 import pytest
 
-from kit.retry import Backoff, run_forever
+from kit.retry import Backoff, call_with_retries, run_forever
 
 
 def test_backoff_doubles_to_its_cap_and_starts_over_after_reset():
@@ -62,3 +62,30 @@ def test_no_wait_after_the_failure_that_came_with_a_stop_request():
     waits = []
     run_forever(step, name="t", stopped=lambda: state["stop"], sleep=waits.append)
     assert waits == []
+
+
+def test_a_bounded_call_returns_once_a_try_succeeds_after_growing_waits():
+    step, calls, _ = _steps([OSError("down"), OSError("down"), None])
+    waits = []
+    call_with_retries(step, name="t", attempts=5, sleep=waits.append, start=1.0, cap=8.0)
+    assert len(calls) == 3
+    assert waits == pytest.approx([1.0, 2.0])
+
+
+def test_a_bounded_call_raises_its_last_failure_after_the_last_attempt():
+    step, calls, _ = _steps([OSError("down")] * 5 + [None])
+    waits = []
+    with pytest.raises(OSError):
+        call_with_retries(step, name="t", attempts=5, sleep=waits.append, start=1.0, cap=8.0)
+    assert len(calls) == 5
+    assert waits == pytest.approx([1.0, 2.0, 4.0, 8.0])
+
+
+def test_calls_sharing_a_backoff_share_one_count_of_failures():
+    shared = Backoff(start=1.0, cap=8.0)
+    first, _, _ = _steps([OSError(), OSError(), None])
+    call_with_retries(first, name="t", attempts=3, sleep=lambda s: None, backoff=shared)
+    second, calls, _ = _steps([OSError(), None])
+    with pytest.raises(OSError):  # the third failure of the shared budget
+        call_with_retries(second, name="t", attempts=3, sleep=lambda s: None, backoff=shared)
+    assert len(calls) == 1
