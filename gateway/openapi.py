@@ -143,17 +143,8 @@ CART_SESSION = {"name": "X-Cart-Session", "in": "header", "required": False,
                 "description": "A guest's cart session id (apps without cookies). Ignored when "
                                "signed in; merged into the user's cart at sign-in.",
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"}}
-REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                                        "slug": {"type": "string"}}}
 MONEY = {"type": "integer", "description": "Minor units of `currency` (paise for INR)."}
 CURRENCY = {"type": "string", "enum": ["INR", "USD", "EUR", "GBP"]}
-AVAILABILITY = {"type": "string", "enum": ["in_stock", "low_stock", "out_of_stock"]}
-
-
-def _items(schema_name, **extra):
-    return {"type": "object", "required": ["items"],
-            "properties": {"items": {"type": "array", "items": ref(schema_name)}, **extra}}
-
 
 
 SCHEMAS = {
