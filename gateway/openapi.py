@@ -206,6 +206,23 @@ def _nested_name(schema):
     return service.capitalize() + name if not name.startswith(service.capitalize()) else name
 
 
+def _strict_nullable_refs(node):
+    """apispec writes a nullable nested schema as anyOf [any object or null, the $ref], which
+    any object satisfies; allOf [the $ref] with nullable checks the object it names."""
+    if isinstance(node, list):
+        return [_strict_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _strict_nullable_refs(value) for key, value in node.items()}
+    alternatives = node.get("anyOf")
+    if isinstance(alternatives, list) and {"type": "object", "nullable": True} in alternatives:
+        refs = [a for a in alternatives if isinstance(a, dict) and set(a) == {"$ref"}]
+        if len(alternatives) == 2 and len(refs) == 1:
+            rest = {key: value for key, value in node.items() if key != "anyOf"}
+            return {**rest, "allOf": refs, "nullable": True}
+    return node
+
+
 def build():
     """The document as a dict: every area module's PATHS, SCHEMAS, TAGS, SECURITY_SCHEMES.
 
@@ -247,7 +264,7 @@ def build():
     for part in parts:
         for path, operations in part.PATHS.items():
             spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _strict_nullable_refs(spec.to_dict())
 
 
 def render():
