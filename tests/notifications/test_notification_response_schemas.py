@@ -7,12 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from tests.notifications.helpers import People
 from tests.support.harness import wait_for
-from tests.support.openapi import assert_matches, served_document
-
-
-def checked(document, template, method, response, status=200):
-    assert response.status_code == status, (method, template, response.text)
-    return assert_matches(document, template, method, response)
+from tests.support.openapi import checked, served_document
 
 
 def at(seconds):

@@ -3,15 +3,10 @@ a shopper fills a cart and pays with the test card, staff ship the order, a seco
 cancelled after payment and a third is declined, and every real response (the order's payment
 too, as its owner and as staff see it) validates against its documented schema."""
 from tests.orders.helpers import DECLINED, order_body
-from tests.support.openapi import assert_matches, served_document
+from tests.support.openapi import checked, served_document
 
 SHIPMENT = {"carrier": "BlueDart", "tracking_number": "BD 7788 1234",
             "current_location": "Bengaluru hub", "estimated_delivery": "2026-12-03"}
-
-
-def checked(document, template, method, response, status):
-    assert response.status_code == status, (method, template, response.text)
-    return assert_matches(document, template, method, response)
 
 
 def test_real_order_responses_match_their_response_schemas(shop, catalog, shopper, staff):

@@ -6,12 +6,7 @@ import uuid
 
 from services.payments import signatures
 from tests.payments.helpers import STAFF, card, new_shopper, pay, webhook_body
-from tests.support.openapi import assert_matches, served_document
-
-
-def checked(document, template, method, response, status):
-    assert response.status_code == status, (method, template, response.text)
-    return assert_matches(document, template, method, response)
+from tests.support.openapi import checked, served_document
 
 
 def test_real_payment_responses_match_their_response_schemas(rpc, gateway, webhook_secret):

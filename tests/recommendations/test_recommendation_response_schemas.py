@@ -3,14 +3,9 @@ guest and a signed-in shopper get their lists (made, then cached), a product's s
 bought-together lists, their cart's list, a click is recorded, and an admin reads the model
 versions; every real response validates against its documented schema."""
 from tests.catalog.helpers import access_token
-from tests.support.openapi import assert_matches, served_document
+from tests.support.openapi import checked, served_document
 
 FOR_ME = "/api/recommendations/for-me"
-
-
-def checked(document, template, method, response, status=200):
-    assert response.status_code == status, (method, template, response.text)
-    return assert_matches(document, template, method, response)
 
 
 def test_real_recommendation_responses_match_their_response_schemas(config, trained, store,

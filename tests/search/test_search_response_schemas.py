@@ -4,12 +4,7 @@ completes a word, clicks a hit, reads the trending searches and finds their own 
 find the shopper; every real response validates against its documented schema."""
 from tests.catalog.helpers import access_token
 from tests.support.harness import wait_for
-from tests.support.openapi import assert_matches, served_document
-
-
-def checked(document, template, method, response, status=200):
-    assert response.status_code == status, (method, template, response.text)
-    return assert_matches(document, template, method, response)
+from tests.support.openapi import assert_matches, checked, served_document
 
 
 def test_real_search_responses_match_their_response_schemas(config, shop, indexed_catalog,

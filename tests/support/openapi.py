@@ -36,3 +36,10 @@ def assert_matches(document, operation_path, method, response):
     root = {"components": json_schema(document["components"]), **json_schema(schema)}
     jsonschema.validate(response.json(), root)
     return response.json()
+
+
+def checked(document, operation_path, method, response, status=200):
+    """assert_matches for a response that must have this status."""
+    assert response.status_code == status, (method, operation_path, response.status_code,
+                                            response.text[:500])
+    return assert_matches(document, operation_path, method, response)
