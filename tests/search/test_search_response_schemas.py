@@ -15,7 +15,9 @@ def test_real_search_responses_match_their_response_schemas(config, shop, indexe
     assert page["items"] and page["next_cursor"] and page["facets"]["brand"]
     assert any(hit["highlight"] for hit in page["items"])
     checked(document, "/api/search", "get",
-            shop.search(q="kurta", limit=3, cursor=page["next_cursor"], in_stock="true"))
+            shop.search(q="kurta", limit=3, cursor=page["next_cursor"]))
+    checked(document, "/api/search", "get",
+            shop.search(q="kurta", in_stock="true", sort="price_asc", min_rating=0))
     nothing = checked(document, "/api/search", "get", shop.search(q="qzxwv skinnny"))
     assert nothing["total"] == 0
     checked(document, "/api/search/suggest", "get",
