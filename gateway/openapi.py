@@ -23,6 +23,8 @@ ERROR_STATUSES = {
     "404": "No such resource.",
     "409": "Conflicts with the current state (e.g. `email_taken`, `username_taken`).",
     "413": "The body is larger than the gateway accepts (`payload_too_large`).",
+    "414": "The request line (path and query) is longer than the gateway reads "
+           "(`uri_too_long`).",
     "422": "Some fields are invalid; `details.fields` maps each field to its problems.",
     "429": "Rate limited; `Retry-After` says when to try again.",
     "502": "A backing service failed (`upstream_error`).",
@@ -49,7 +51,7 @@ def operation(summary, tag, ok_status, ok_schema, *error_statuses, body=None, au
         "tags": [tag],
         "operationId": _operation_id(summary),
         "responses": {ok_status: {"description": ok_description, "content": json_content(ok_schema)},
-                      **errors(*error_statuses, "429", "500")},
+                      **errors(*error_statuses, "414", "429", "500")},
     }
     if auth:
         op["security"] = [{"bearerAuth": []}]
