@@ -10,10 +10,12 @@ parser (no eventlet, kombu or ssl), which is safe here. when_ready warns if that
 post_worker_init stops a worker that did not end up patched.
 """
 import gc
+import json
 import os
 import shutil
 import sys
 
+from gunicorn import util as gunicorn_util
 from gunicorn.glogging import Logger
 
 from kit.config import ROOT, load_config
@@ -62,6 +64,24 @@ class JsonLogger(Logger):
 
 
 logger_class = JsonLogger
+
+# gunicorn answers what it refuses to read itself (a request line over 4094 bytes: 414, header
+# fields too large: 431, a malformed request line: 400) with an HTML page; clients of the
+# gateway get every error as {"error": {code, message, details}}.
+GUNICORN_ERROR_CODES = {400: "bad_request", 403: "forbidden", 414: "uri_too_long",
+                        417: "expectation_failed", 431: "headers_too_large",
+                        500: "internal_error", 501: "not_implemented"}
+
+
+def write_json_error(sock, status_int, reason, mesg):
+    body = json.dumps({"error": {"code": GUNICORN_ERROR_CODES.get(status_int, "bad_request"),
+                                 "message": f"{reason}: {mesg}", "details": {}}})
+    head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
+    gunicorn_util.write_nonblock(sock, (head + body).encode("latin-1"))
+
+
+gunicorn_util.write_error = write_json_error  # gunicorn's workers look it up on each error
 
 
 # Imported in the master, these would reach every worker unpatched (see the module docstring).

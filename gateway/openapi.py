@@ -23,6 +23,8 @@ ERROR_STATUSES = {
     "404": "No such resource.",
     "409": "Conflicts with the current state (e.g. `email_taken`, `username_taken`).",
     "413": "The body is larger than the gateway accepts (`payload_too_large`).",
+    "414": "The request line (path and query) is longer than the gateway reads "
+           "(`uri_too_long`).",
     "422": "Some fields are invalid; `details.fields` maps each field to its problems.",
     "429": "Rate limited; `Retry-After` says when to try again.",
     "502": "A backing service failed (`upstream_error`).",
@@ -49,7 +51,7 @@ def operation(summary, tag, ok_status, ok_schema, *error_statuses, body=None, au
         "tags": [tag],
         "operationId": _operation_id(summary),
         "responses": {ok_status: {"description": ok_description, "content": json_content(ok_schema)},
-                      **errors(*error_statuses, "429", "500")},
+                      **errors(*error_statuses, "414", "429", "500")},
     }
     if auth:
         op["security"] = [{"bearerAuth": []}]
@@ -143,17 +145,8 @@ CART_SESSION = {"name": "X-Cart-Session", "in": "header", "required": False,
                 "description": "A guest's cart session id (apps without cookies). Ignored when "
                                "signed in; merged into the user's cart at sign-in.",
                 "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"}}
-REF = {"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                                        "slug": {"type": "string"}}}
 MONEY = {"type": "integer", "description": "Minor units of `currency` (paise for INR)."}
 CURRENCY = {"type": "string", "enum": ["INR", "USD", "EUR", "GBP"]}
-AVAILABILITY = {"type": "string", "enum": ["in_stock", "low_stock", "out_of_stock"]}
-
-
-def _items(schema_name, **extra):
-    return {"type": "object", "required": ["items"],
-            "properties": {"items": {"type": "array", "items": ref(schema_name)}, **extra}}
-
 
 
 SCHEMAS = {
@@ -215,6 +208,23 @@ def _nested_name(schema):
     return service.capitalize() + name if not name.startswith(service.capitalize()) else name
 
 
+def _strict_nullable_refs(node):
+    """apispec writes a nullable nested schema as anyOf [any object or null, the $ref], which
+    any object satisfies; allOf [the $ref] with nullable checks the object it names."""
+    if isinstance(node, list):
+        return [_strict_nullable_refs(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: _strict_nullable_refs(value) for key, value in node.items()}
+    alternatives = node.get("anyOf")
+    if isinstance(alternatives, list) and {"type": "object", "nullable": True} in alternatives:
+        refs = [a for a in alternatives if isinstance(a, dict) and set(a) == {"$ref"}]
+        if len(alternatives) == 2 and len(refs) == 1:
+            rest = {key: value for key, value in node.items() if key != "anyOf"}
+            return {**rest, "allOf": refs, "nullable": True}
+    return node
+
+
 def build():
     """The document as a dict: every area module's PATHS, SCHEMAS, TAGS, SECURITY_SCHEMES.
 
@@ -256,7 +266,7 @@ def build():
     for part in parts:
         for path, operations in part.PATHS.items():
             spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    return _strict_nullable_refs(spec.to_dict())
 
 
 def render():

@@ -1,8 +1,7 @@
 """OpenAPI part of the catalog and the cart (gateway/routes/catalog.py, cart.py)."""
 from services.cart import schemas as cart
 from services.products import schemas as products
-from gateway.openapi import (AVAILABILITY, cached, CURRENCY, DATETIME, _id_param, _items, MONEY,
-                             NULLABLE_STRING, operation, optional_auth, _query, REF, ref,
+from gateway.openapi import (cached, _id_param, operation, optional_auth, _query, ref,
                              with_cart_session)
 
 
@@ -29,65 +28,24 @@ LISTING_PARAMS = [
 ]
 
 SCHEMAS = {
-    "ProductCard": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"},
-            "price": MONEY, "currency": CURRENCY, "brand": REF, "category": REF,
-            "rating": {"type": "object", "properties": {"avg": {"type": "number"},
-                                                        "count": {"type": "integer"}}},
-            "image_url": NULLABLE_STRING, "in_stock": {"type": "boolean"},
-            "is_active": {"type": "boolean"}, "created_at": DATETIME,
-        },
-    },
-    "ProductPage": _items("ProductCard", next_cursor={
-        "type": "string", "nullable": True, "description": "Send as `cursor` for the next page."}),
-    "TrendingProduct": {"allOf": [ref("ProductCard"), {"type": "object", "properties": {
-        "trending_score": {"type": "number"}, "views": {"type": "integer"}}}]},
-    "TrendingList": _items("TrendingProduct"),
-    "Variant": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "product_id": {"type": "integer"},
-            "sku": {"type": "string"}, "size": {"type": "string"}, "colour": {"type": "string"},
-            "price": {**MONEY, "description": "What a shopper pays (override or list price)."},
-            "price_override": {**MONEY, "nullable": True}, "currency": CURRENCY,
-            "inventory_count": {"type": "integer"}, "low_stock_threshold": {"type": "integer"},
-            "availability": AVAILABILITY, "is_active": {"type": "boolean"},
-        },
-    },
-    "Image": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "url": {"type": "string", "format": "uri"},
-        "alt_text": NULLABLE_STRING, "position": {"type": "integer"}}},
-    "Product": {
-        "type": "object",
-        "properties": {
-            "id": {"type": "integer"}, "name": {"type": "string"}, "slug": {"type": "string"},
-            "description": NULLABLE_STRING, "price": MONEY, "currency": CURRENCY,
-            "is_active": {"type": "boolean"}, "brand": REF,
-            "category": {"allOf": [REF, {"type": "object", "properties": {
-                "path": {"type": "array", "items": REF}}}]},
-            "variants": {"type": "array", "items": ref("Variant")},
-            "images": {"type": "array", "items": ref("Image")},
-            "rating": {"type": "object", "properties": {
-                "avg": {"type": "number"}, "count": {"type": "integer"},
-                "histogram": {"type": "object", "additionalProperties": {"type": "integer"}}}},
-            "in_stock": {"type": "boolean"}, "created_at": DATETIME, "updated_at": DATETIME,
-        },
-    },
-    "Category": {"allOf": [REF, {"type": "object", "properties": {
-        "parent_id": {"type": "integer", "nullable": True},
-        "children": {"type": "array", "items": ref("Category")}}}]},
-    "CategoryList": _items("Category"),
-    "Brand": {"allOf": [REF, {"type": "object", "properties": {
-        "description": NULLABLE_STRING, "logo_url": NULLABLE_STRING}}]},
-    "BrandList": _items("Brand"),
-    "Review": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "product_id": {"type": "integer"},
-        "user_id": {"type": "integer"}, "rating": {"type": "integer", "minimum": 1, "maximum": 5},
-        "title": {"type": "string"}, "body": {"type": "string"},
-        "created_at": DATETIME, "updated_at": DATETIME}},
-    "ReviewPage": _items("Review", next_cursor={"type": "string", "nullable": True}),
+    # nested shapes first, so the shapes that nest them refer to these names
+    "CatalogRef": products.RefOut,
+    "Rating": products.RatingOut,
+    "RatingSummary": products.RatingSummaryOut,
+    "CategoryInPath": products.CategoryInPathOut,
+    "ProductCard": products.ProductCardOut,
+    "ProductPage": products.ProductPageOut,
+    "TrendingProduct": products.TrendingProductOut,
+    "TrendingList": products.TrendingListOut,
+    "Variant": products.VariantOut,
+    "Image": products.ImageOut,
+    "Product": products.ProductOut,
+    "Category": products.CategoryOut,
+    "CategoryList": products.CategoryListOut,
+    "Brand": products.BrandOut,
+    "BrandList": products.BrandListOut,
+    "Review": products.ReviewOut,
+    "ReviewPage": products.ReviewPageOut,
     "ReviewRequest": products.ReviewSchema(only=["rating", "title", "body"]),
     "ReviewChanges": products.ReviewUpdateSchema,
     "VariantRequest": products.VariantCreateSchema,
@@ -97,8 +55,8 @@ SCHEMAS = {
     "ProductChanges": products.ProductUpdateSchema,
     "StockCount": products.SetStockSchema(exclude=["variant_id"]),
     "StockAdjustment": products.AdjustStockSchema(exclude=["variant_id"]),
-    "Ping": {"type": "object", "properties": {"products": {"type": "string",
-                                                           "enum": ["pong"]}}},
+    "Ping": {"type": "object", "required": ["products"], "additionalProperties": False,
+             "properties": {"products": {"type": "string", "enum": ["pong"]}}},
     "CartLine": cart.CartLineOut,
     "Cart": cart.CartOut,
     "CartItemRequest": cart.AddItemSchema(exclude=["owner"]),

@@ -2,7 +2,7 @@
 promotions.py)."""
 from gateway.apidoc.catalog import PRODUCT_ID, VARIANT_ID
 from services.notifications import schemas as notifications
-from gateway.openapi import (also_ok_200, BEFORE_ID, CURRENCY, DATETIME, _id_param, _items, MONEY,
+from gateway.openapi import (also_ok_200, BEFORE_ID, CURRENCY, DATETIME, _id_param, MONEY,
                              operation, optional_auth, _query, ref)
 
 CONVERSATION_ID, PROMOTION_ID = _id_param("conversation_id"), _id_param("promotion_id")
@@ -26,29 +26,14 @@ PROMOTION_FIELDS = {
 }
 
 SCHEMAS = {
-    "Notification": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "user_id": {"type": "integer"},
-        "type": {"type": "string", "example": "order_shipped"}, "title": {"type": "string"},
-        "body": {"type": "string"}, "data": {"type": "object", "additionalProperties": True},
-        "is_read": {"type": "boolean"}, "read_at": {**DATETIME, "nullable": True},
-        "created_at": DATETIME}},
-    "NotificationPage": _items("Notification",
-                               next_before_id={"type": "integer", "nullable": True}),
-    "UnreadCount": {"type": "object", "properties": {"user_id": {"type": "integer"},
-                                                     "unread": {"type": "integer"}}},
+    "Notification": notifications.NotificationOut,
+    "NotificationPage": notifications.NotificationPageOut,
+    "UnreadCount": notifications.UnreadCountOut,
     "MarkReadRequest": {"type": "object", "required": ["ids"], "properties": {
         "ids": {"type": "array", "minItems": 1, "maxItems": 500,
                 "items": {"type": "integer", "minimum": 1}}}},
-    "MarkedRead": {"type": "object", "properties": {
-        "user_id": {"type": "integer"},
-        "marked": {"type": "array", "items": {"type": "integer"},
-                   "description": "The ids that were unread until now."},
-        "unread": {"type": "integer"}}},
-    "Preferences": {"type": "object", "properties": {
-        "user_id": {"type": "integer"},
-        "channels": {"type": "object", "description": "{channel: {category: enabled}}",
-                     "additionalProperties": {"type": "object",
-                                              "additionalProperties": {"type": "boolean"}}}}},
+    "MarkedRead": notifications.MarkedReadOut,
+    "Preferences": notifications.PreferencesOut,
     "PreferencesChanges": {
         "type": "object", "minProperties": 1, "additionalProperties": False,
         "description": "Only what changes, e.g. {\"email\": {\"promotions\": true}}.",
@@ -57,35 +42,15 @@ SCHEMAS = {
                                                 ("account", "orders", "payments",
                                                  "stock_alerts", "promotions")}}
                        for channel in ("email", "sms", "push", "in_app")}},
-    "BackInStockRequest": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "user_id": {"type": "integer"},
-        "product_id": {"type": "integer"}, "variant_id": {"type": "integer"},
-        "created": {"type": "boolean", "description": "False: you had already asked."},
-        "created_at": DATETIME, "notified_at": {**DATETIME, "nullable": True}}},
-    "BackInStockCancelled": {"type": "object", "properties": {
-        "user_id": {"type": "integer"}, "variant_id": {"type": "integer"},
-        "cancelled": {"type": "boolean", "description": "False: there was nothing to cancel."}}},
-    "Conversation": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "customer_id": {"type": "integer"},
-        "agent_id": {"type": "integer", "nullable": True},
-        "status": {"type": "string", "enum": ["open", "assigned", "closed"]},
-        "created_at": DATETIME, "updated_at": DATETIME}},
-    "ConversationList": _items("Conversation"),
-    "ChatMessage": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "conversation_id": {"type": "integer"},
-        "sender_id": {"type": "integer"},
-        "sender_role": {"type": "string", "enum": ["customer", "agent"]},
-        "body": {"type": "string"}, "created_at": DATETIME}},
-    "ChatMessagePage": _items("ChatMessage", next_before_id={"type": "integer",
-                                                             "nullable": True}),
+    "BackInStockRequest": notifications.BackInStockOut,
+    "BackInStockCancelled": notifications.BackInStockCancelledOut,
+    "Conversation": notifications.ConversationOut,
+    "ConversationList": notifications.ConversationListOut,
+    "ChatMessage": notifications.ChatMessageOut,
+    "ChatMessagePage": notifications.ChatMessagePageOut,
     "ChatMessageRequest": notifications.ChatPostSchema(only=["body"]),
-    "Promotion": {"type": "object", "properties": {
-        "id": {"type": "integer"}, **PROMOTION_FIELDS,
-        "status": {"type": "string", "enum": ["scheduled", "live", "ended"]},
-        "ended_at": {**DATETIME, "nullable": True,
-                     "description": "When staff ended it early, if they did."},
-        "created_at": DATETIME, "updated_at": DATETIME}},
-    "PromotionList": _items("Promotion", next_before_id={"type": "integer", "nullable": True}),
+    "Promotion": notifications.PromotionOut,
+    "PromotionList": notifications.PromotionListOut,
     "PromotionRequest": notifications.PromotionSchema,
     "PromotionChanges": notifications.PromotionChangesSchema,
 }

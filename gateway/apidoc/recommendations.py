@@ -7,7 +7,8 @@ Each item says why it is there: `similar_shoppers` (collaborative filtering), `s
 `goes_with_cart`. Lists hold only in-stock products, never one the shopper bought, and at most
 40 % from one category.
 """
-from gateway.openapi import DATETIME, NULLABLE_STRING, _query, operation, optional_auth, ref
+from services.recommendations import schemas as recommendations
+from gateway.openapi import _query, operation, optional_auth, ref
 
 TAGS = ["recommendations"]
 
@@ -17,42 +18,13 @@ PRODUCT_ID = {"name": "product_id", "in": "path", "required": True,
               "schema": {"type": "integer", "minimum": 1}}
 VERSION = {"name": "version", "in": "path", "required": True,
            "schema": {"type": "integer", "minimum": 1}}
-REASONS = ["similar_shoppers", "similar_style", "popular", "bought_together", "goes_with_cart"]
 X_CACHE = {"X-Cache": {"description": "`hit` (served from Redis, no RPC) or `miss`.",
                        "schema": {"type": "string"}}}
 
 SCHEMAS = {
-    "RecommendedProduct": {
-        "type": "object",
-        "required": ["product_id", "name", "slug", "price", "currency", "score", "reason"],
-        "properties": {
-            "product_id": {"type": "integer"},
-            "name": {"type": "string"},
-            "slug": {"type": "string"},
-            "price": {"type": "integer", "description": "Minor units."},
-            "currency": {"type": "string", "example": "INR"},
-            "brand": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "slug": {"type": "string"}}},
-            "category": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "slug": {"type": "string"}}},
-            "image_url": NULLABLE_STRING,
-            "score": {"type": "number"},
-            "reason": {"type": "string", "enum": REASONS},
-        },
-    },
-    "RecommendationList": {
-        "type": "object", "required": ["items", "model_version", "strategy"],
-        "properties": {
-            "items": {"type": "array", "items": ref("RecommendedProduct")},
-            "model_version": {"type": "integer", "nullable": True,
-                              "description": "The model that made the list; null before any "
-                                             "model was trained (popularity alone)."},
-            "strategy": {"type": "string",
-                         "enum": ["hybrid", "popular", "content", "bought_together", "cart"]},
-        },
-    },
+    "RecommendedRef": recommendations.RecommendedRefOut,
+    "RecommendedProduct": recommendations.RecommendedProductOut,
+    "RecommendationList": recommendations.RecommendationListOut,
     "RecommendationClick": {
         "type": "object", "required": ["product_id", "surface"], "additionalProperties": False,
         "properties": {
@@ -64,39 +36,10 @@ SCHEMAS = {
                                              "`model_not_found`; left out: the active one."},
         },
     },
-    "RecommendationClickRecorded": {
-        "type": "object",
-        "properties": {"user_id": {"type": "integer"}, "product_id": {"type": "integer"},
-                       "surface": {"type": "string"}, "model_version": {"type": "integer"},
-                       "clicked": {"type": "boolean"}},
-    },
-    "RecommendationModel": {
-        "type": "object", "required": ["version", "name", "is_active"],
-        "properties": {
-            "version": {"type": "integer"},
-            "name": {"type": "string"},
-            "accuracy": {"type": "number", "nullable": True,
-                         "description": "The hybrid's precision@10 on the hold-out."},
-            "metrics": {"type": "object",
-                        "description": "holdout: precision@10, recall@10, ndcg@10, coverage "
-                                       "per model (popularity, cf, content, hybrid); how it "
-                                       "was trained."},
-            "params": {"type": "object"},
-            "is_active": {"type": "boolean"},
-            "activated_at": {**DATETIME, "nullable": True},
-            "created_at": DATETIME,
-        },
-    },
-    "RecommendationModels": {
-        "type": "object", "required": ["items"],
-        "properties": {"items": {"type": "array", "items": ref("RecommendationModel")}},
-    },
-    "RecommendationCtr": {
-        "type": "object",
-        "properties": {"model_version": {"type": "integer"}, "shown": {"type": "integer"},
-                       "clicked": {"type": "integer"}, "purchased": {"type": "integer"},
-                       "ctr": {"type": "number"}, "purchase_rate": {"type": "number"}},
-    },
+    "RecommendationClickRecorded": recommendations.ClickRecordedOut,
+    "RecommendationModel": recommendations.ModelOut,
+    "RecommendationModels": recommendations.ModelListOut,
+    "RecommendationCtr": recommendations.ClickThroughOut,
 }
 
 

@@ -11,7 +11,8 @@ GET /api/search/suggest?q=jea&limit=8
   {"query": "jea", "suggestions": [{"text": "jeans", "kind": "query", "category": "jeans",
                                     "product_id": null}, {"kind": "product", …}]}
 """
-from gateway.openapi import DATETIME, NULLABLE_STRING, _query, operation, optional_auth, ref
+from services.search import schemas as search
+from gateway.openapi import _query, operation, optional_auth, ref
 
 TAGS = ["search"]
 
@@ -38,96 +39,18 @@ PRODUCT_FILTERS = [
     _query("sort", {"type": "string", "enum": SORTS, "default": "relevance"}),
 ]
 
-FACET_BUCKET = {
-    "type": "object", "required": ["value", "count"],
-    "properties": {"value": {"type": "string", "description": "The filter value to send back."},
-                   "label": {"type": "string"},
-                   "count": {"type": "integer"}},
-}
-RANGE_BUCKET = {
-    "type": "object", "required": ["key", "count"],
-    "properties": {"key": {"type": "string", "example": "1000-2500"},
-                   "from": {"type": "integer", "nullable": True},
-                   "to": {"type": "integer", "nullable": True,
-                          "description": "Exclusive upper bound, minor units."},
-                   "count": {"type": "integer"}},
-}
-
 SCHEMAS = {
-    "SearchHit": {
-        "type": "object",
-        "required": ["product_id", "name", "slug", "price", "currency", "in_stock"],
-        "properties": {
-            "product_id": {"type": "integer"},
-            "name": {"type": "string"},
-            "slug": {"type": "string"},
-            "description": NULLABLE_STRING,
-            "brand": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "slug": {"type": "string"}}},
-            "category": {"type": "object", "properties": {
-                "id": {"type": "integer"}, "name": {"type": "string"},
-                "slug": {"type": "string"},
-                "path": {"type": "array", "items": {"type": "string"}}}},
-            "price": {"type": "integer", "description": "Lowest active variant price, minor units."},
-            "currency": {"type": "string", "example": "INR"},
-            "sizes": {"type": "array", "items": {"type": "string"}},
-            "colours": {"type": "array", "items": {"type": "string"}},
-            "in_stock": {"type": "boolean"},
-            "rating_avg": {"type": "number"},
-            "rating_count": {"type": "integer"},
-            "image_url": NULLABLE_STRING,
-            "highlight": {"type": "object",
-                          "description": "Field → fragments with <em>…</em> around matches.",
-                          "additionalProperties": {"type": "array",
-                                                   "items": {"type": "string"}}},
-        },
-    },
-    "SearchFacets": {
-        "type": "object",
-        "description": "Counts for the current query and filters (each facet ignores its own "
-                       "filter, so other values stay selectable).",
-        "properties": {
-            "category": {"type": "array", "items": FACET_BUCKET},
-            "brand": {"type": "array", "items": FACET_BUCKET},
-            "size": {"type": "array", "items": FACET_BUCKET},
-            "colour": {"type": "array", "items": FACET_BUCKET},
-            "price": {"type": "array", "items": RANGE_BUCKET},
-            "rating": {"type": "array", "items": RANGE_BUCKET},
-            "in_stock": {"type": "object", "properties": {"true": {"type": "integer"},
-                                                          "false": {"type": "integer"}}},
-        },
-    },
-    "SearchResults": {
-        "type": "object",
-        "required": ["query", "total", "items", "facets", "next_cursor", "did_you_mean",
-                     "personalised", "search_id"],
-        "properties": {
-            "query": {"type": "string"},
-            "total": {"type": "integer"},
-            "items": {"type": "array", "items": ref("SearchHit")},
-            "facets": ref("SearchFacets"),
-            "next_cursor": NULLABLE_STRING,
-            "did_you_mean": {**NULLABLE_STRING,
-                             "description": "A corrected query when nothing matched."},
-            "personalised": {"type": "boolean",
-                             "description": "True when the signed-in shopper's history "
-                                            "reordered the results (never the set)."},
-            "search_id": {"type": "string", "format": "uuid"},
-        },
-    },
-    "Suggestions": {
-        "type": "object", "required": ["query", "suggestions"],
-        "properties": {
-            "query": {"type": "string"},
-            "suggestions": {"type": "array", "items": {
-                "type": "object", "required": ["text", "kind"],
-                "properties": {"text": {"type": "string"},
-                               "kind": {"type": "string", "enum": ["query", "product"]},
-                               "category": NULLABLE_STRING,
-                               "product_id": {"type": "integer", "nullable": True}}}},
-        },
-    },
+    # nested shapes first, so the shapes that nest them refer to these names
+    "SearchRef": search.SearchRefOut,
+    "SearchCategory": search.SearchCategoryOut,
+    "SearchHit": search.SearchHitOut,
+    "FacetBucket": search.FacetBucketOut,
+    "RangeBucket": search.RangeBucketOut,
+    "StockFacet": search.StockFacetOut,
+    "SearchFacets": search.SearchFacetsOut,
+    "SearchResults": search.SearchResultsOut,
+    "Suggestion": search.SuggestionOut,
+    "Suggestions": search.SuggestionsOut,
     "SearchClick": {
         "type": "object", "required": ["search_id", "product_id"],
         "additionalProperties": False,
@@ -135,38 +58,13 @@ SCHEMAS = {
                        "product_id": {"type": "integer", "minimum": 1},
                        "position": {"type": "integer", "minimum": 0}},
     },
-    "SearchClickRecorded": {"type": "object",
-                            "properties": {"recorded": {"type": "boolean"}}},
-    "TrendingSearches": {
-        "type": "object", "required": ["items"],
-        "properties": {"items": {"type": "array", "items": {
-            "type": "object", "properties": {"query": {"type": "string"},
-                                             "frequency": {"type": "integer"}}}}},
-    },
-    "UserSearchResults": {
-        "type": "object", "required": ["total", "items", "next_cursor"],
-        "properties": {
-            "total": {"type": "integer"},
-            "items": {"type": "array", "items": {"type": "object", "properties": {
-                "user_id": {"type": "integer"}, "username": {"type": "string"},
-                "full_name": {"type": "string"}, "bio": NULLABLE_STRING,
-                "location": NULLABLE_STRING, "role": {"type": "string"}}}},
-            "next_cursor": NULLABLE_STRING,
-        },
-    },
-    "OrderSearchResults": {
-        "type": "object", "required": ["total", "items", "next_cursor"],
-        "properties": {
-            "total": {"type": "integer"},
-            "items": {"type": "array", "items": {"type": "object", "properties": {
-                "order_id": {"type": "integer"}, "order_ref": {"type": "string"},
-                "user_id": {"type": "integer"}, "status": {"type": "string"},
-                "product_names": {"type": "array", "items": {"type": "string"}},
-                "total_amount": {"type": "integer"}, "currency": {"type": "string"},
-                "created_at": DATETIME}}},
-            "next_cursor": NULLABLE_STRING,
-        },
-    },
+    "SearchClickRecorded": search.SearchClickRecordedOut,
+    "TrendingSearch": search.TrendingSearchOut,
+    "TrendingSearches": search.TrendingSearchesOut,
+    "UserDocument": search.UserDocOut,
+    "UserSearchResults": search.UserSearchResultsOut,
+    "OrderDocument": search.OrderDocOut,
+    "OrderSearchResults": search.OrderSearchResultsOut,
 }
 
 _503 = ("503 `search_unavailable` within 1 s when Elasticsearch is down; the rest of the "

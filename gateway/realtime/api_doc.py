@@ -75,7 +75,8 @@ def sse(summary, what):
             "200": {"description": "An endless text/event-stream.",
                     "content": {"text/event-stream": {"schema": SSE_EVENT,
                                                       "example": SSE_EXAMPLE}}},
-            "429": _error("429"), "500": _error("500"), "503": _error("503"),
+            "414": _error("414"), "429": _error("429"), "500": _error("500"),
+            "503": _error("503"),
         },
     }}
 
@@ -92,7 +93,8 @@ def websocket(summary, what, client_messages, server_messages, staff_only=False)
                                    "after authentication is {\"type\": \"ready\", \"channel\", "
                                    "\"user_id\", \"role\", \"connection_id\"}. A bad token "
                                    "closes it with 1008 before anything is sent."},
-            "400": _error("400"), "429": _error("429"), "500": _error("500"),
+            "400": _error("400"), "414": _error("414"), "429": _error("429"),
+            "500": _error("500"),
         },
         "x-websocket": {"client_messages": client_messages, "server_messages": server_messages,
                         "close_codes": CLOSE_CODES},

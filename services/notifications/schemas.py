@@ -3,7 +3,8 @@ from datetime import timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from services.notifications.models import CATEGORIES, CHANNELS
+from services.notifications.models import (CATEGORIES, CHANNELS, CONVERSATION_STATUSES,
+                                           SENDER_ROLES)
 
 ID = validate.Range(min=1, max=2 ** 63 - 1)
 
@@ -160,3 +161,135 @@ class PromotionListSchema(Schema):
                            validate=validate.OneOf(PROMOTION_STATUSES))
     limit = fields.Integer(strict=True, load_default=50, validate=validate.Range(min=1, max=100))
     before_id = _id(load_default=None, allow_none=True)
+
+
+# --- response shapes: what presenters.py returns, as gateway/apidoc/notifications.py documents
+# it. Every field a presenter writes is declared (the document says additionalProperties false).
+
+def _out_moment(**kw):
+    return fields.DateTime(required=True, **kw)
+
+
+def _out_next_before_id():
+    return fields.Integer(required=True, allow_none=True,
+                          metadata={"description": "Send as `before_id` for the next page."})
+
+
+class NotificationOut(Schema):
+    """presenters.notification."""
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    type = fields.String(required=True, metadata={"example": "order_shipped"})
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    data = fields.Dict(required=True)
+    is_read = fields.Boolean(required=True)
+    read_at = _out_moment(allow_none=True)
+    created_at = _out_moment()
+
+
+class NotificationPageOut(Schema):
+    """The gateway's page of list_notifications, newest first."""
+    items = fields.List(fields.Nested(NotificationOut), required=True)
+    next_before_id = _out_next_before_id()
+
+
+class UnreadCountOut(Schema):
+    user_id = fields.Integer(required=True)
+    unread = fields.Integer(required=True)
+
+
+class MarkedReadOut(Schema):
+    """mark_read / mark_all_read."""
+    user_id = fields.Integer(required=True)
+    marked = fields.List(fields.Integer(), required=True,
+                         metadata={"description": "The ids that were unread until now."})
+    unread = fields.Integer(required=True)
+
+
+class PreferencesOut(Schema):
+    """presenters.preferences: every channel × category, enabled or not."""
+    user_id = fields.Integer(required=True)
+    channels = fields.Dict(keys=fields.String(validate=validate.OneOf(CHANNELS)),
+                           values=fields.Dict(keys=fields.String(), values=fields.Boolean()),
+                           required=True, metadata={"description": "{channel: {category: on}}"})
+
+
+class BackInStockOut(Schema):
+    """presenters.subscription of notify_when_back_in_stock."""
+    id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    variant_id = fields.Integer(required=True)
+    created = fields.Boolean(required=True,
+                             metadata={"description": "False: you had already asked."})
+    created_at = _out_moment()
+    notified_at = _out_moment(allow_none=True)
+
+
+class BackInStockCancelledOut(Schema):
+    user_id = fields.Integer(required=True)
+    variant_id = fields.Integer(required=True)
+    cancelled = fields.Boolean(required=True,
+                               metadata={"description": "False: there was nothing to cancel."})
+
+
+class ConversationOut(Schema):
+    """presenters.conversation."""
+    id = fields.Integer(required=True)
+    customer_id = fields.Integer(required=True)
+    agent_id = fields.Integer(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(CONVERSATION_STATUSES))
+    created_at = _out_moment()
+    updated_at = _out_moment()
+
+
+class ConversationListOut(Schema):
+    items = fields.List(fields.Nested(ConversationOut), required=True)
+
+
+class ChatMessageOut(Schema):
+    """presenters.chat_message."""
+    id = fields.Integer(required=True)
+    conversation_id = fields.Integer(required=True)
+    sender_id = fields.Integer(required=True)
+    sender_role = fields.String(required=True, validate=validate.OneOf(SENDER_ROLES))
+    body = fields.String(required=True)
+    created_at = _out_moment()
+
+
+class ChatMessagePageOut(Schema):
+    """The gateway's page of chat_history, newest first."""
+    items = fields.List(fields.Nested(ChatMessageOut), required=True)
+    next_before_id = _out_next_before_id()
+
+
+class PromotionOut(Schema):
+    """presenters.promotion."""
+    id = fields.Integer(required=True)
+    title = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    code = fields.String(required=True, allow_none=True, metadata={
+        "description": "Stored upper-case; unique among promotions not yet over."})
+    discount_percent = fields.Integer(required=True, allow_none=True)
+    discount_amount = fields.Integer(required=True, allow_none=True,
+                                     metadata={"description": "Minor units off."})
+    currency = fields.String(required=True, allow_none=True,
+                             validate=validate.OneOf(CURRENCIES))
+    starts_at = _out_moment()
+    ends_at = _out_moment()
+    product_ids = fields.List(fields.Integer(), required=True, allow_none=True)
+    category = fields.String(required=True, allow_none=True,
+                             metadata={"description": "A category slug."})
+    status = fields.String(required=True, validate=validate.OneOf(PROMOTION_STATUSES))
+    ended_at = _out_moment(allow_none=True, metadata={
+        "description": "When staff ended it early, if they did."})
+    created_at = _out_moment()
+    updated_at = _out_moment()
+
+
+class PromotionListOut(Schema):
+    """Live promotions (anyone), or staff's page by status (with next_before_id)."""
+    items = fields.List(fields.Nested(PromotionOut), required=True)
+    next_before_id = fields.Integer(allow_none=True, metadata={
+        "description": "Staff's ?status= pages only: send as `before_id` for more."})

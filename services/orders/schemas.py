@@ -8,7 +8,7 @@ are never stored: an order keeps the card's last four digits.
 import re
 from datetime import datetime, timezone
 
-from marshmallow import (ValidationError, fields, post_load, validate, validates,
+from marshmallow import (Schema, ValidationError, fields, post_load, validate, validates,
                          validates_schema)
 
 from kit.schemas import Strict, Whole, exactly_one_of
@@ -185,3 +185,136 @@ class AbandonedCartsSchema(Strict):
     recovered = fields.Boolean(load_default=None, allow_none=True)
     before_id = _id(from_string=True, load_default=None)
     limit = Whole(from_string=True, load_default=50, validate=validate.Range(min=1, max=200))
+
+
+# --- response shapes: what presenters.py returns, as gateway/apidoc/orders.py documents it ----
+# Every field a presenter writes is declared (the document says additionalProperties false).
+
+def _out_status(**kwargs):
+    return fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES), **kwargs)
+
+
+def _out_moment(**kwargs):
+    return fields.DateTime(required=True, **kwargs)
+
+
+class AddressOut(Schema):
+    """presenters.address: the shipping address as stored (normalised)."""
+    full_name = fields.String(required=True)
+    line1 = fields.String(required=True)
+    line2 = fields.String(required=True, allow_none=True)
+    city = fields.String(required=True)
+    state = fields.String(required=True)
+    postal_code = fields.String(required=True)
+    country = fields.String(required=True, metadata={"description": "ISO 3166-1 alpha-2."})
+    phone = fields.String(required=True)
+
+
+class OrderLineOut(Schema):
+    """presenters.item: a line as priced when the order was placed."""
+    variant_id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    sku = fields.String(required=True)
+    name = fields.String(required=True)
+    size = fields.String(required=True, allow_none=True)
+    colour = fields.String(required=True, allow_none=True)
+    unit_price = fields.Integer(required=True)
+    quantity = fields.Integer(required=True)
+    line_total = fields.Integer(required=True)
+
+
+class PaidWithOut(Schema):
+    """checkout.payment_method_summary: never the card number, never the token."""
+    type = fields.String(required=True, validate=validate.OneOf(["card", "token"]))
+    last4 = fields.String(metadata={"description": "Only when paid with a card."})
+
+
+class OrderPaymentOut(Schema):
+    """presenters.payment: what the payments service said last."""
+    payment_id = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, allow_none=True)
+    failure_code = fields.String(required=True, allow_none=True)
+    next_action = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "requires_action: what the shopper must do."})
+    method = fields.Nested(PaidWithOut, required=True)
+
+
+class CancellationOut(Schema):
+    """presenters.cancellation: a paid order's refund on cancelling."""
+    reason = fields.String(required=True, allow_none=True)
+    refund_requested_at = _out_moment()
+    refund_id = fields.String(required=True, allow_none=True)
+    refunded_at = _out_moment(allow_none=True)
+
+
+class OrderOut(Schema):
+    """presenters.order: what a shopper, a list and the checkout response see."""
+    id = fields.Integer(required=True)
+    order_ref = fields.String(required=True)
+    user_id = fields.Integer(required=True)
+    status = _out_status()
+    status_reason = fields.String(required=True, allow_none=True)
+    currency = fields.String(required=True)
+    subtotal_amount = fields.Integer(required=True, metadata={"description": "Minor units."})
+    total_amount = fields.Integer(required=True, metadata={"description": "Minor units."})
+    refunded_amount = fields.Integer(required=True, metadata={"description": "Minor units."})
+    item_count = fields.Integer(required=True)
+    total_quantity = fields.Integer(required=True)
+    items = fields.List(fields.Nested(OrderLineOut), required=True)
+    shipping_address = fields.Nested(AddressOut, required=True, allow_none=True)
+    payment = fields.Nested(OrderPaymentOut, required=True)
+    cancellation = fields.Nested(CancellationOut, required=True, allow_none=True)
+    notes = fields.String(required=True, allow_none=True)
+    created_at = _out_moment()
+    paid_at = _out_moment(allow_none=True)
+    shipped_at = _out_moment(allow_none=True)
+    delivered_at = _out_moment(allow_none=True)
+    cancelled_at = _out_moment(allow_none=True)
+    updated_at = _out_moment()
+
+
+class OrderPageOut(Schema):
+    """list_orders: newest first."""
+    items = fields.List(fields.Nested(OrderOut), required=True)
+    next_before_id = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "Send as `before_id` for more."})
+
+
+class StatusChangeOut(Schema):
+    """presenters.history: one step of the order's status history."""
+    old_status = fields.String(required=True, allow_none=True,
+                               validate=validate.OneOf(ORDER_STATUSES))
+    new_status = _out_status()
+    reason = fields.String(required=True, allow_none=True)
+    actor_id = fields.Integer(required=True, allow_none=True)
+    at = _out_moment()
+
+
+class TrackingUpdateOut(Schema):
+    """presenters.tracking_update."""
+    carrier = fields.String(required=True)
+    tracking_number = fields.String(required=True)
+    current_location = fields.String(required=True, allow_none=True)
+    estimated_delivery = fields.Date(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    at = _out_moment()
+
+
+class TrackingOut(Schema):
+    """presenters.tracking: where the parcel is now and how it got there (oldest first)."""
+    order_id = fields.Integer(required=True)
+    order_ref = fields.String(required=True)
+    status = _out_status()
+    carrier = fields.String(required=True, allow_none=True)
+    tracking_number = fields.String(required=True, allow_none=True)
+    current_location = fields.String(required=True, allow_none=True)
+    estimated_delivery = fields.Date(required=True, allow_none=True)
+    shipped_at = _out_moment(allow_none=True)
+    delivered_at = _out_moment(allow_none=True)
+    updates = fields.List(fields.Nested(TrackingUpdateOut), required=True)
+
+
+class OrderDetailsOut(OrderOut):
+    """queries.order_details: the order with its status history and its tracking."""
+    history = fields.List(fields.Nested(StatusChangeOut), required=True)
+    tracking = fields.Nested(TrackingOut, required=True)

@@ -11,7 +11,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from kit.schemas import Strict, Whole, exactly_one_of
 from kit.schemas import whole_id as _id
 
-from services.payments.models import CURRENCIES, STAFF_ROLES, SYSTEM_ROLE
+from services.payments.models import (ATTEMPT_KINDS, ATTEMPT_STATUSES, CURRENCIES,
+                                      FRAUD_DECISIONS, REFUND_STATUSES, STAFF_ROLES,
+                                      SYSTEM_ROLE)
+from services.payments.status import PaymentStatus
 
 MAX_AMOUNT = 10 ** 12
 ORDER_REF = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9:._-]{0,63}$",
@@ -124,3 +127,139 @@ class WebhookEventSchema(Schema):
     type = fields.String(required=True, validate=validate.Length(min=1, max=60))
     created = Whole(load_default=None, allow_none=True)
     data = fields.Dict(required=True)
+
+
+# --- response shapes: what presenters.py returns, as gateway/apidoc/payments.py documents it --
+# Every field a presenter writes is declared (the document says additionalProperties false).
+
+def _out_moment(**kwargs):
+    return fields.DateTime(required=True, **kwargs)
+
+
+def _out_money(**kwargs):
+    return fields.Integer(required=True, metadata={"description": "Minor units."}, **kwargs)
+
+
+class CardOnFileOut(Schema):
+    """The parts of a card any answer may show."""
+    brand = fields.String(required=True, metadata={"example": "visa"})
+    last4 = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4}$"))
+    exp_month = fields.Integer(required=True)
+    exp_year = fields.Integer(required=True)
+
+
+class SavedCardOut(CardOnFileOut):
+    """presenters.tokenized / saved: a card just saved (or, replayed, the one saved before)."""
+    token = fields.String(required=True, metadata={
+        "description": "Pay with it: POST /api/orders payment_method {token}."})
+    payment_method_id = fields.String(required=True)
+    replayed = fields.Boolean(metadata={
+        "description": "Present (true) when this Idempotency-Key had saved it before."})
+
+
+class PaymentMethodOut(CardOnFileOut):
+    """presenters.method."""
+    id = fields.String(required=True)
+    token = fields.String(required=True)
+    created_at = _out_moment()
+
+
+class PaymentMethodListOut(Schema):
+    items = fields.List(fields.Nested(PaymentMethodOut), required=True)
+
+
+class PaymentMethodDeletedOut(Schema):
+    id = fields.String(required=True)
+    deleted = fields.Boolean(required=True)
+
+
+class RefundOut(Schema):
+    """presenters.refund."""
+    refund_id = fields.String(required=True)
+    payment_id = fields.String(required=True)
+    amount = _out_money()
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES))
+    status = fields.String(required=True, validate=validate.OneOf(REFUND_STATUSES))
+    reason = fields.String(required=True, allow_none=True)
+    failure_code = fields.String(required=True, allow_none=True)
+    idempotency_key = fields.String(required=True)
+    created_at = _out_moment()
+    processed_at = _out_moment(allow_none=True)
+    replayed = fields.Boolean(required=True, metadata={
+        "description": "True when this key had already made this refund."})
+
+
+class ChargedWithOut(Schema):
+    type = fields.String(required=True, validate=validate.OneOf(["card"]))
+    brand = fields.String(required=True)
+    last4 = fields.String(required=True)
+    payment_method_id = fields.String(required=True, allow_none=True)
+
+
+class PaymentOut(Schema):
+    """presenters.payment: what get_payment_by_order and a fraud review answer."""
+    payment_id = fields.String(required=True)
+    order_ref = fields.String(required=True)
+    order_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    amount = _out_money()
+    currency = fields.String(required=True, validate=validate.OneOf(CURRENCIES))
+    status = fields.String(required=True, validate=validate.OneOf([s.value for s in
+                                                                   PaymentStatus]))
+    failure_code = fields.String(required=True, allow_none=True,
+                                 metadata={"example": "card_declined"})
+    next_action = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "requires_action: what the shopper must do."})
+    method = fields.Nested(ChargedWithOut, required=True)
+    captured_amount = _out_money()
+    refunded_amount = _out_money()
+    refundable_amount = _out_money()
+    created_at = _out_moment()
+    updated_at = _out_moment()
+    completed_at = _out_moment(allow_none=True)
+    failed_at = _out_moment(allow_none=True)
+    cancelled_at = _out_moment(allow_none=True)
+
+
+class AttemptOut(Schema):
+    """presenters.attempt: one call to the provider."""
+    id = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ATTEMPT_KINDS))
+    status = fields.String(required=True, validate=validate.OneOf(ATTEMPT_STATUSES))
+    provider_ref = fields.String(required=True, allow_none=True)
+    refund_id = fields.String(required=True, allow_none=True)
+    error = fields.String(required=True, allow_none=True)
+    error_message = fields.String(required=True, allow_none=True)
+    latency_ms = fields.Integer(required=True, allow_none=True)
+    started_at = _out_moment()
+    finished_at = _out_moment(allow_none=True)
+
+
+class FraudFlagOut(Schema):
+    """presenters.fraud_flag."""
+    id = fields.Integer(required=True)
+    risk_score = fields.Integer(required=True, validate=validate.Range(min=0, max=100))
+    reasons = fields.List(fields.Dict(), required=True)
+    decision = fields.String(required=True, validate=validate.OneOf(FRAUD_DECISIONS))
+    reviewed_by = fields.Integer(required=True, allow_none=True)
+    reviewed_at = _out_moment(allow_none=True)
+    created_at = _out_moment()
+
+
+class PaymentDetailsOut(PaymentOut):
+    """charges.details: the payment with its refunds; staff also see attempts and the flag."""
+    refunds = fields.List(fields.Nested(RefundOut), required=True)
+    attempts = fields.List(fields.Nested(AttemptOut), metadata={
+        "description": "Staff only: every call to the provider."})
+    fraud = fields.Nested(FraudFlagOut, allow_none=True, metadata={"description": "Staff only."})
+
+
+class WebhookReceiptOut(Schema):
+    """webhooks: what the provider hears back."""
+    received = fields.Boolean(required=True)
+    event_id = fields.String(required=True)
+    payment_id = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, allow_none=True,
+                           validate=validate.OneOf([s.value for s in PaymentStatus]))
+    applied = fields.Boolean(required=True, metadata={
+        "description": "False: nothing was waiting for it."})

@@ -5,7 +5,7 @@ digit strings, because they usually come straight from a query string.
 """
 import re
 
-from marshmallow import ValidationError, fields, validate, validates, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 import kit.schemas
 from kit.schemas import Strict
@@ -230,3 +230,149 @@ class VariantIdsSchema(Strict):
 
 class TrendingSchema(Strict):
     limit = Whole(from_string=True, load_default=10, validate=validate.Range(min=1, max=100))
+
+
+# --- response shapes: what presenters.py returns, as gateway/apidoc/catalog.py documents it --
+# Only fields the presenter really writes are declared, and all of them are: the document says
+# additionalProperties false, so a field added to a presenter must be added here too.
+
+def _out_currency():
+    return fields.String(required=True, validate=CURRENCY)
+
+
+class RefOut(Schema):
+    """presenters.brand_ref / category_ref."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
+class CategoryInPathOut(RefOut):
+    """A product's category with the path from the root to it (itself last)."""
+    path = fields.List(fields.Nested(RefOut), required=True)
+
+
+class RatingOut(Schema):
+    avg = fields.Float(required=True)
+    count = fields.Integer(required=True)
+
+
+class RatingSummaryOut(RatingOut):
+    """catalog.rating_summary: the review count per star, "1" to "5"."""
+    histogram = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+
+
+class ProductCardOut(Schema):
+    """presenters.product_card: a product as a listing shows it."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    price = fields.Integer(required=True, metadata={"description": "Minor units."})
+    currency = _out_currency()
+    brand = fields.Nested(RefOut, required=True)
+    category = fields.Nested(RefOut, required=True)
+    rating = fields.Nested(RatingOut, required=True)
+    image_url = fields.String(required=True, allow_none=True)
+    in_stock = fields.Boolean(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+
+
+class ProductPageOut(Schema):
+    """list_products: one keyset page."""
+    items = fields.List(fields.Nested(ProductCardOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True,
+                                metadata={"description": "Send as `cursor` for the next page."})
+
+
+class TrendingProductOut(ProductCardOut):
+    """get_trending: a card with its time-decayed score and total views."""
+    trending_score = fields.Float(required=True)
+    views = fields.Integer(required=True)
+
+
+class TrendingListOut(Schema):
+    items = fields.List(fields.Nested(TrendingProductOut), required=True)
+
+
+class VariantOut(Schema):
+    """presenters.variant."""
+    id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    sku = fields.String(required=True)
+    size = fields.String(required=True)
+    colour = fields.String(required=True)
+    price = fields.Integer(required=True, metadata={
+        "description": "What a shopper pays (override or list price), minor units."})
+    price_override = fields.Integer(required=True, allow_none=True)
+    currency = _out_currency()
+    inventory_count = fields.Integer(required=True)
+    low_stock_threshold = fields.Integer(required=True)
+    availability = fields.String(required=True, validate=validate.OneOf(
+        ["in_stock", "low_stock", "out_of_stock"]))
+    is_active = fields.Boolean(required=True)
+
+
+class ImageOut(Schema):
+    """presenters.image."""
+    id = fields.Integer(required=True)
+    url = fields.String(required=True)
+    alt_text = fields.String(required=True, allow_none=True)
+    position = fields.Integer(required=True)
+
+
+class ProductOut(Schema):
+    """presenters.product_detail: a product page (and every staff write's answer)."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    price = fields.Integer(required=True, metadata={"description": "Minor units."})
+    currency = _out_currency()
+    is_active = fields.Boolean(required=True)
+    brand = fields.Nested(RefOut, required=True)
+    category = fields.Nested(CategoryInPathOut, required=True)
+    variants = fields.List(fields.Nested(VariantOut), required=True)
+    images = fields.List(fields.Nested(ImageOut), required=True)
+    rating = fields.Nested(RatingSummaryOut, required=True)
+    in_stock = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class CategoryOut(RefOut):
+    """presenters.category_tree: a category and its subcategories, nested."""
+    parent_id = fields.Integer(required=True, allow_none=True)
+    children = fields.List(fields.Nested(lambda: CategoryOut()), required=True)
+
+
+class CategoryListOut(Schema):
+    items = fields.List(fields.Nested(CategoryOut), required=True)
+
+
+class BrandOut(RefOut):
+    """presenters.brand."""
+    description = fields.String(required=True, allow_none=True)
+    logo_url = fields.String(required=True, allow_none=True)
+
+
+class BrandListOut(Schema):
+    items = fields.List(fields.Nested(BrandOut), required=True)
+
+
+class ReviewOut(Schema):
+    """presenters.review."""
+    id = fields.Integer(required=True)
+    product_id = fields.Integer(required=True)
+    user_id = fields.Integer(required=True)
+    rating = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    title = fields.String(required=True)
+    body = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+
+
+class ReviewPageOut(Schema):
+    """list_reviews: newest first."""
+    items = fields.List(fields.Nested(ReviewOut), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -8,6 +8,8 @@ import base64
 import hashlib
 import json
 
+from marshmallow import Schema, fields, validate
+
 from kit.errors import ValidationFailed
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "popularity")
@@ -175,3 +177,159 @@ def page_request(params, settings, allowed):
         else:
             out[name] = _one(params, name)
     return out
+
+
+# --- response shapes: what searching.py and documents.py return, as gateway/apidoc/search.py
+# documents it. Every field is declared (the document says additionalProperties false).
+
+def _out_count():
+    return fields.Integer(required=True)
+
+
+def _out_next_cursor():
+    return fields.String(required=True, allow_none=True,
+                         metadata={"description": "Send as `cursor` for the next page."})
+
+
+class SearchRefOut(Schema):
+    """A hit's brand, as the products document keeps it."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
+class SearchCategoryOut(SearchRefOut):
+    path = fields.List(fields.String(), required=True,
+                       metadata={"description": "Slugs from the root to this category."})
+
+
+class SearchHitOut(Schema):
+    """queries.hit."""
+    product_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    brand = fields.Nested(SearchRefOut, required=True)
+    category = fields.Nested(SearchCategoryOut, required=True)
+    price = fields.Integer(required=True, metadata={
+        "description": "Lowest active variant price, minor units."})
+    currency = fields.String(required=True, metadata={"example": "INR"})
+    sizes = fields.List(fields.String(), required=True)
+    colours = fields.List(fields.String(), required=True)
+    in_stock = fields.Boolean(required=True)
+    rating_avg = fields.Float(required=True)
+    rating_count = fields.Integer(required=True)
+    image_url = fields.String(required=True, allow_none=True)
+    highlight = fields.Dict(keys=fields.String(), values=fields.List(fields.String()),
+                            required=True, metadata={
+                                "description": "Field → fragments with <em>…</em> around "
+                                               "matches."})
+
+
+class FacetBucketOut(Schema):
+    value = fields.String(required=True, metadata={"description": "The filter value to send "
+                                                                  "back."})
+    label = fields.String(required=True)
+    count = _out_count()
+
+
+class RangeBucketOut(Schema):
+    key = fields.String(required=True, metadata={"example": "1000-2500"})
+    from_ = fields.Integer(required=True, allow_none=True, data_key="from")
+    to = fields.Integer(required=True, allow_none=True,
+                        metadata={"description": "Exclusive upper bound."})
+    count = _out_count()
+
+
+class StockFacetOut(Schema):
+    true = _out_count()
+    false = _out_count()
+
+
+class SearchFacetsOut(Schema):
+    """queries.facets: counts for the query and filters (each facet ignores its own filter,
+    so other values stay selectable)."""
+    category = fields.List(fields.Nested(FacetBucketOut), required=True)
+    brand = fields.List(fields.Nested(FacetBucketOut), required=True)
+    size = fields.List(fields.Nested(FacetBucketOut), required=True)
+    colour = fields.List(fields.Nested(FacetBucketOut), required=True)
+    price = fields.List(fields.Nested(RangeBucketOut), required=True)
+    rating = fields.List(fields.Nested(RangeBucketOut), required=True)
+    in_stock = fields.Nested(StockFacetOut, required=True)
+
+
+class SearchResultsOut(Schema):
+    """search: searching.search_products' page and the id to send back with a click."""
+    query = fields.String(required=True)
+    total = _out_count()
+    items = fields.List(fields.Nested(SearchHitOut), required=True)
+    facets = fields.Nested(SearchFacetsOut, required=True)
+    next_cursor = _out_next_cursor()
+    did_you_mean = fields.String(required=True, allow_none=True, metadata={
+        "description": "A corrected query when nothing matched."})
+    personalised = fields.Boolean(required=True, metadata={
+        "description": "True when the signed-in shopper's history reordered the results "
+                       "(never the set)."})
+    search_id = fields.UUID(required=True)
+
+
+class SuggestionOut(Schema):
+    text = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["query", "product"]))
+    category = fields.String(required=True, allow_none=True)
+    product_id = fields.Integer(required=True, allow_none=True)
+
+
+class SuggestionsOut(Schema):
+    query = fields.String(required=True)
+    suggestions = fields.List(fields.Nested(SuggestionOut), required=True)
+
+
+class SearchClickRecordedOut(Schema):
+    recorded = fields.Boolean(required=True)
+
+
+class TrendingSearchOut(Schema):
+    query = fields.String(required=True)
+    frequency = _out_count()
+
+
+class TrendingSearchesOut(Schema):
+    items = fields.List(fields.Nested(TrendingSearchOut), required=True)
+
+
+class UserDocOut(Schema):
+    """documents.user_doc: a hit of the staff user search."""
+    user_id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    full_name = fields.String(required=True)
+    bio = fields.String(required=True, allow_none=True)
+    location = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True)
+    is_active = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+
+
+class UserSearchResultsOut(Schema):
+    total = _out_count()
+    items = fields.List(fields.Nested(UserDocOut), required=True)
+    next_cursor = _out_next_cursor()
+
+
+class OrderDocOut(Schema):
+    """documents.order_doc: a hit of the order search."""
+    order_id = fields.Integer(required=True)
+    order_ref = fields.String(required=True, allow_none=True)
+    user_id = fields.Integer(required=True)
+    status = fields.String(required=True)
+    product_names = fields.List(fields.String(), required=True)
+    skus = fields.List(fields.String(), required=True)
+    total_amount = fields.Integer(required=True, allow_none=True)
+    currency = fields.String(required=True, allow_none=True)
+    created_at = fields.DateTime(required=True, allow_none=True)
+
+
+class OrderSearchResultsOut(Schema):
+    total = _out_count()
+    items = fields.List(fields.Nested(OrderDocOut), required=True)
+    next_cursor = _out_next_cursor()

@@ -30,7 +30,7 @@ class ProfileUpdateSchema(Schema):
     username = fields.String(validate=USERNAME)
     bio = fields.String(allow_none=True, validate=validate.Length(max=500))
     avatar_url = fields.URL(allow_none=True, validate=validate.Length(max=500))
-    phone = fields.String(allow_none=True, validate=PHONE)
+    phone = fields.String(allow_none=True, validate=[PHONE, validate.Length(max=20)])
 
 
 class LoginSchema(Schema):

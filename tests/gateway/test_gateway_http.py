@@ -77,6 +77,11 @@ def test_a_body_over_the_limit_is_a_json_413(base_url):
     assert_error(response, 413, "payload_too_large")
 
 
+def test_a_request_line_longer_than_gunicorn_reads_is_a_json_414(base_url):
+    response = requests.get(f"{base_url}/api/search", params={"q": "é" * 3000}, timeout=10)
+    assert_error(response, 414, "uri_too_long")
+
+
 def test_a_chunked_body_over_the_limit_is_a_json_413_as_well(base_url):
     chunk = b" " * 65536
     chunks = int(CONFIG["GATEWAY"]["max_body_bytes"]) // len(chunk) + 2

@@ -46,6 +46,14 @@ def test_a_profile_edit_with_bad_fields_names_them(api):
     assert set(error["details"]["fields"]) == {"username", "avatar_url"}
 
 
+def test_a_phone_longer_than_the_account_keeps_is_a_422_not_a_502(api):
+    """A '+' and 20 more characters passed the pattern but not the 20-character column."""
+    asha = Shopper(api)
+    response = asha.send("PATCH", "/api/users/me", {"phone": "+-5  81015080-269513("})
+    error = assert_error(response, 422, "validation_failed")
+    assert set(error["details"]["fields"]) == {"phone"}
+
+
 def test_a_profile_edit_cannot_take_someone_elses_username(api):
     asha, ravi = Shopper(api), Shopper(api)
     response = asha.send("PATCH", "/api/users/me", {"username": ravi.account["username"]})

@@ -9,6 +9,7 @@ import requests
 
 from kit.config import ROOT
 from tests.gateway.helpers import bearer, login, new_account
+from tests.support.openapi import assert_matches, json_schema
 
 
 def test_the_committed_document_is_the_one_the_schemas_build():
@@ -20,26 +21,6 @@ def test_the_committed_document_is_the_one_the_schemas_build():
 def test_the_gateway_serves_that_document(base_url):
     served = requests.get(f"{base_url}/api/openapi.json", timeout=5).json()
     assert served == json.loads((ROOT / "gateway" / "openapi.json").read_text())
-
-
-def _json_schema(node):
-    """OpenAPI 3.0 → JSON Schema: `nullable: true` becomes a null alternative."""
-    if isinstance(node, list):
-        return [_json_schema(item) for item in node]
-    if not isinstance(node, dict):
-        return node
-    node = {key: _json_schema(value) for key, value in node.items()}
-    if node.pop("nullable", False):
-        node = {"anyOf": [node, {"type": "null"}]}
-    return node
-
-
-def assert_matches(document, operation_path, method, response):
-    """The response's body validates against the schema its operation documents for its status."""
-    documented = document["paths"][operation_path][method]["responses"][str(response.status_code)]
-    schema = documented["content"]["application/json"]["schema"]
-    root = {"components": _json_schema(document["components"]), **_json_schema(schema)}
-    jsonschema.validate(response.json(), root)
 
 
 def test_real_user_responses_match_their_response_schemas(api):
@@ -78,7 +59,7 @@ def test_a_response_that_breaks_its_schema_is_caught(api):
     created = requests.post(f"{api}/api/auth/register", json=account, timeout=10)
     broken = dict(created.json())
     del broken["email"]
-    root = {"components": _json_schema(document["components"]),
+    root = {"components": json_schema(document["components"]),
             "$ref": "#/components/schemas/User"}
     try:
         jsonschema.validate(broken, root)
