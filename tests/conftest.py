@@ -32,6 +32,7 @@ def platform(config):
     p.migrate()
     harness.redis_client(config).flushdb()
     harness.delete_vhost_queues(config)
+    harness.delete_search_indices(config)
     names = p.names()
     for name in names:
         p.start(name)

@@ -54,6 +54,20 @@ def reset_service_schemas(config):
         engine.dispose()
 
 
+def delete_search_indices(config):
+    """Drop the env's Elasticsearch indices (its SEARCH.index_prefix): the databases start blank,
+    so documents of an earlier run would name orders and users whose ids are handed out again.
+    By name, one at a time: ES refuses wildcard deletes (action.destructive_requires_name)."""
+    prefix = (config.get("SEARCH") or {}).get("index_prefix")
+    assert prefix, "tests must run with their own SEARCH.index_prefix"
+    base = str(config["ELASTICSEARCH_URI"]).rstrip("/")
+    listed = requests.get(f"{base}/_cat/indices/{prefix}_*", params={"format": "json"},
+                          timeout=30)
+    listed.raise_for_status()
+    for index in listed.json():
+        requests.delete(f"{base}/{index['index']}", timeout=30).raise_for_status()
+
+
 def delete_vhost_queues(config):
     """Drop every queue of the test vhost (leftovers of an earlier run), via the management API."""
     vhost = urllib.parse.urlsplit(config["AMQP_URI"]).path.lstrip("/")
