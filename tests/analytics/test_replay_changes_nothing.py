@@ -48,7 +48,8 @@ def test_every_event_replayed_twice_changes_no_figure(config, people, shoppers, 
     wait_for(lambda: consumer_caught_up(redis_db), timeout=30, message="consumer caught up")
     before = settled(lambda: figures(analytics_db, redis_db, config, since), quiet_s=2)
     assert before["sales_metrics"] and before["influx"][1] >= 3
-    assert [row[1] for row in before["search_misses"]] == [missed]
+    # `in`, not `==`: searches of other suites in the same session (tests/search) miss too.
+    assert missed in [row[1] for row in before["search_misses"]]
 
     for _ in range(2):
         entries = sum(redis_db.xlen(s) for s in STREAMS if redis_db.exists(s))
