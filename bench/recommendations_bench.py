@@ -13,6 +13,9 @@ activates a model with the train command, then, in one run so the ratios compare
   for-me fold-in  the same, but every request follows a fresh interaction of that shopper's
              (the generation moved): each one is a miss the service folds in and recomputes
   product    GET /api/products/{id}, the gateway's cached product read (one Redis round trip)
+  wrk        the two cached reads again with wrk (bench/wrk/rotate.lua: round-robin over the
+             same shoppers' tokens and products, X-Cache counted), a C client that does not
+             queue behind the GIL of 20 Python threads on the gateway's two cores
   training   the offline pipeline on --train-users generated shoppers × the demo catalog
              (generate, time split, evaluate all four models, fit the serving model) in a
              child process: wall time per stage and the child's peak RSS
