@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException
 from gateway.correlation import current_correlation_id
 from gateway.rpc import PoolExhausted, RpcTransportError
 from kit import errors
+from kit.errors import error_body
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,6 @@ UPSTREAM_MESSAGES = {
 
 # werkzeug's names, made into codes; a few read better under their modern names.
 HTTP_CODE_NAMES = {413: "payload_too_large", 429: "rate_limited"}
-
-
-def error_body(code, message="", details=None):
-    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 def json_error(status, code, message="", details=None, headers=None):

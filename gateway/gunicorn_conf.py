@@ -19,6 +19,7 @@ from gunicorn import util as gunicorn_util
 from gunicorn.glogging import Logger
 
 from kit.config import ROOT, load_config
+from kit.errors import error_body  # imports nameko.exceptions only: safe in the master
 
 _config = load_config(os.environ.get("AARYA_ENV"))
 _gateway = _config["GATEWAY"]
@@ -74,8 +75,8 @@ GUNICORN_ERROR_CODES = {400: "bad_request", 403: "forbidden", 414: "uri_too_long
 
 
 def write_json_error(sock, status_int, reason, mesg):
-    body = json.dumps({"error": {"code": GUNICORN_ERROR_CODES.get(status_int, "bad_request"),
-                                 "message": f"{reason}: {mesg}", "details": {}}})
+    body = json.dumps(error_body(GUNICORN_ERROR_CODES.get(status_int, "bad_request"),
+                                 f"{reason}: {mesg}"))
     head = (f"HTTP/1.1 {status_int} {reason}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n")
     gunicorn_util.write_nonblock(sock, (head + body).encode("latin-1"))
@@ -105,9 +106,9 @@ def post_worker_init(worker):
         worker.log.critical("gevent did not patch %s; stopping worker", ", ".join(unpatched))
         raise SystemExit(1)
     worker.log.info("gateway worker %s ready (gevent-patched)", worker.pid)
-    # Everything imported so far lives as long as the worker: out of the collector's sight, a
-    # full collection walks only what requests allocate (a pass over the ~1e6 objects of
-    # flask, nameko, kombu, redis and the schemas stalled every connection of the worker).
+    # Everything imported so far lives as long as the worker: frozen out of the collector's
+    # sight, a full collection walks only what requests allocate, not the objects of flask,
+    # nameko, kombu, redis and the schemas (a pause of the whole worker otherwise).
     gc.collect()
     gc.freeze()
     # The real-time tail starts now rather than at the first client, and closes its sockets

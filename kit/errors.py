@@ -11,6 +11,12 @@ import json
 from nameko.exceptions import deserialize_to_instance
 
 
+def error_body(code, message="", details=None):
+    """The one shape every error reaches a client in (the gateway's handlers, gunicorn's own
+    refusals): {"error": {code, message, details}}."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
 class ServiceError(Exception):
     """Base of every expected error. `code` is stable and machine-readable; `details` is JSON."""
 
