@@ -97,29 +97,28 @@ def _caller_id():
     return caller[0] if caller is not None else None
 
 
-def _ride(key, user_id, ugen):
-    def rider(pipe):
-        parse = _queue_list_reads(pipe, key, user_id, ugen)
-        return lambda replies: ((key, user_id, ugen), parse(replies))
-    return rider
+def _ride(pipe, key, user_id=None, ugen=False):
+    """Queue a list's reads in the limiter's pipeline; the view knows them by (key, user, ugen)."""
+    parse = _queue_list_reads(pipe, key, user_id, ugen)
+    return lambda replies: ((key, user_id, ugen), parse(replies))
 
 
 @round_trip.rides_with("recommendations.for_me")
 def _for_me_reads(pipe, view_args):
     user_id = _caller_id()
     if user_id is None:
-        return _ride(keys().popular, None, False)(pipe)
-    return _ride(keys().for_user(user_id), user_id, True)(pipe)
+        return _ride(pipe, keys().popular)
+    return _ride(pipe, keys().for_user(user_id), user_id, ugen=True)
 
 
 @round_trip.rides_with("recommendations.similar")
 def _similar_reads(pipe, view_args):
-    return _ride(keys().similar(view_args.get("product_id")), _caller_id(), False)(pipe)
+    return _ride(pipe, keys().similar(view_args.get("product_id")), _caller_id())
 
 
 @round_trip.rides_with("recommendations.bought_together")
 def _together_reads(pipe, view_args):
-    return _ride(keys().together(view_args.get("product_id")), _caller_id(), False)(pipe)
+    return _ride(pipe, keys().together(view_args.get("product_id")), _caller_id())
 
 
 @bp.get("/recommendations/for-me")
