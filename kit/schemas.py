@@ -48,6 +48,13 @@ class Strict(Schema):
         unknown = RAISE
 
 
+class RefOut(Schema):
+    """A brand or a category as products, search documents and recommendations name it."""
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    slug = fields.String(required=True)
+
+
 def not_blank(value):
     """A validator: a string of white space only is refused (None is for allow_none to judge)."""
     if value is not None and not value.strip():

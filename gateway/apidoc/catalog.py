@@ -1,4 +1,5 @@
 """OpenAPI part of the catalog and the cart (gateway/routes/catalog.py, cart.py)."""
+from kit import schemas as kit_schemas
 from services.cart import schemas as cart
 from services.products import schemas as products
 from gateway.openapi import (cached, _id_param, operation, optional_auth, _query, ref,
@@ -29,7 +30,7 @@ LISTING_PARAMS = [
 
 SCHEMAS = {
     # nested shapes first, so the shapes that nest them refer to these names
-    "CatalogRef": products.RefOut,
+    "Ref": kit_schemas.RefOut,  # also what search hits and recommendations nest
     "Rating": products.RatingOut,
     "RatingSummary": products.RatingSummaryOut,
     "CategoryInPath": products.CategoryInPathOut,

@@ -22,7 +22,6 @@ X_CACHE = {"X-Cache": {"description": "`hit` (served from Redis, no RPC) or `mis
                        "schema": {"type": "string"}}}
 
 SCHEMAS = {
-    "RecommendedRef": recommendations.RecommendedRefOut,
     "RecommendedProduct": recommendations.RecommendedProductOut,
     "RecommendationList": recommendations.RecommendationListOut,
     "RecommendationClick": {

@@ -41,7 +41,6 @@ PRODUCT_FILTERS = [
 
 SCHEMAS = {
     # nested shapes first, so the shapes that nest them refer to these names
-    "SearchRef": search.SearchRefOut,
     "SearchCategory": search.SearchCategoryOut,
     "SearchHit": search.SearchHitOut,
     "FacetBucket": search.FacetBucketOut,

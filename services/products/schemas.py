@@ -8,7 +8,7 @@ import re
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 import kit.schemas
-from kit.schemas import Strict
+from kit.schemas import RefOut, Strict
 from kit.schemas import not_blank as _not_blank
 
 from services.products.models import CURRENCIES
@@ -238,13 +238,6 @@ class TrendingSchema(Strict):
 
 def _out_currency():
     return fields.String(required=True, validate=CURRENCY)
-
-
-class RefOut(Schema):
-    """presenters.brand_ref / category_ref."""
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    slug = fields.String(required=True)
 
 
 class CategoryInPathOut(RefOut):

@@ -2,6 +2,7 @@
 from marshmallow import RAISE, Schema, fields, validate
 
 from kit.recs_cache import MAX_LIMIT
+from kit.schemas import RefOut
 
 ID = validate.Range(min=1, max=2 ** 63 - 1)
 SURFACES = ("for_me", "similar", "bought_together", "cart")
@@ -69,12 +70,6 @@ REASONS = ("similar_shoppers", "similar_style", "popular", "bought_together", "g
 STRATEGIES = ("hybrid", "popular", "content", "bought_together", "cart")
 
 
-class RecommendedRefOut(Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    slug = fields.String(required=True)
-
-
 class RecommendedProductOut(Schema):
     """serving.card: a product and why it is on the list."""
     product_id = fields.Integer(required=True)
@@ -82,8 +77,8 @@ class RecommendedProductOut(Schema):
     slug = fields.String(required=True)
     price = fields.Integer(required=True, metadata={"description": "Minor units."})
     currency = fields.String(required=True, metadata={"example": "INR"})
-    brand = fields.Nested(RecommendedRefOut, required=True)
-    category = fields.Nested(RecommendedRefOut, required=True)
+    brand = fields.Nested(RefOut, required=True)
+    category = fields.Nested(RefOut, required=True)
     image_url = fields.String(required=True, allow_none=True)
     score = fields.Float(required=True)
     reason = fields.String(required=True, validate=validate.OneOf(REASONS))

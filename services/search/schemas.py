@@ -11,6 +11,7 @@ import json
 from marshmallow import Schema, fields, validate
 
 from kit.errors import ValidationFailed
+from kit.schemas import RefOut
 
 SORTS = ("relevance", "price_asc", "price_desc", "newest", "popularity")
 LIST_FILTERS = ("brand", "size", "colour")
@@ -191,14 +192,7 @@ def _out_next_cursor():
                          metadata={"description": "Send as `cursor` for the next page."})
 
 
-class SearchRefOut(Schema):
-    """A hit's brand, as the products document keeps it."""
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    slug = fields.String(required=True)
-
-
-class SearchCategoryOut(SearchRefOut):
+class SearchCategoryOut(RefOut):
     path = fields.List(fields.String(), required=True,
                        metadata={"description": "Slugs from the root to this category."})
 
@@ -209,7 +203,7 @@ class SearchHitOut(Schema):
     name = fields.String(required=True)
     slug = fields.String(required=True)
     description = fields.String(required=True, allow_none=True)
-    brand = fields.Nested(SearchRefOut, required=True)
+    brand = fields.Nested(RefOut, required=True)
     category = fields.Nested(SearchCategoryOut, required=True)
     price = fields.Integer(required=True, metadata={
         "description": "Lowest active variant price, minor units."})
