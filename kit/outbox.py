@@ -21,6 +21,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
 from kit.db import database_uri, make_engine
+from kit.demo_clock import EventClock
 from kit.envelope import make_envelope
 from kit.retry import run_forever
 from kit.streams import TRANSIENT_ERRORS
@@ -85,7 +86,12 @@ class RelayWriter:
     def new_envelope(self, event_type, data, version=1):
         """The envelope of an event from this service, carrying this worker's correlation id."""
         return make_envelope(event_type, self._provider.source, data, version=version,
-                             correlation_id=self._worker_ctx.data.get("correlation_id"))
+                             correlation_id=self._worker_ctx.data.get("correlation_id"),
+                             occurred_at=self._provider.clock.now_iso())
+
+    def now_ms(self):
+        """The business time of this service's events, in ms (kit.demo_clock: a demo may shift it)."""
+        return self._provider.clock.now_ms()
 
     def backlog(self):
         return self._provider.relay.backlog()
@@ -356,6 +362,7 @@ class RelayProvider(DependencyProvider):
     def setup(self):
         config = self.container.config
         self.source = self.container.service_name
+        self.clock = EventClock.from_config(config)
         settings = config.get("OUTBOX", {})
         self.relay = Relay(
             self.make_source(config), self.source,

@@ -51,7 +51,8 @@ def _command(name, kind):
 
 
 def _env(name, kind, port, db):
-    env = [{"name": "AARYA_ENV", "value": "k8s"}]
+    env = [{"name": "AARYA_ENV", "value": "k8s"},
+           {"name": "DEMO_CLOCK", "value": "false"}]  # kit.demo_clock: never in a cluster
     if kind == "nameko":
         env.append({"name": "WEB_SERVER_ADDRESS", "value": f"0.0.0.0:{port}"})
     if kind == "gateway":

@@ -54,6 +54,8 @@ DEV_SEED_HOOKS = (
     ("services.products.demo_catalog", ["--env", "dev"]),  # shows its progress bar
     ("services.search.reindex", ["--env", "dev"]),  # makes the demo catalog searchable
     ("services.recommendations.train", ["--env", "dev", "--if-missing"]),  # first model
+    # Three days of shoppers for the dashboard, once (about a minute; progress bar).
+    ("services.analytics.traffic", ["--env", "dev", "--if-empty", "--sessions", "90"]),
 )
 
 

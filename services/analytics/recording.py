@@ -273,7 +273,12 @@ def _item_added(session, outbox, event, at, tally):
 
 
 def _abandoned(session, outbox, event, at, tally):
-    tally.bump_daily(at.date(), "abandoned")
+    # The day the cart was left, not the day the idle scan noticed it.
+    try:
+        left = parse_time(event["data"]["last_touched_at"])
+    except (KeyError, TypeError, ValueError):
+        left = at
+    tally.bump_daily(left.date(), "abandoned")
     return None
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from kit.config import settings_from_section
 from services.cart import events
-# NOT_FOUND, NOT_SELLABLE and Owner are not used here: service.py imports them from carts.
+# NOT_FOUND, NOT_SELLABLE, Owner and now_ms are not used here: service.py imports them from carts.
+# The cart's idle clock is self.outbox.now_ms(): the business clock, which a demo may shift.
 from services.cart.keys import (ANALYTICS, NOT_FOUND, NOT_SELLABLE, OUTBOX,  # noqa: F401
-                                TOUCHED, Owner, hold_key, iso_ms, lock_key, now_ms,
+                                TOUCHED, Owner, hold_key, iso_ms, lock_key, now_ms,  # noqa: F401
                                 owner_of_key)
 from services.cart.scripts import ABANDON, CHANGE_LINE, CLEAR, MERGE
 
@@ -76,7 +77,7 @@ class CartStore:
         updated = self.outbox.envelope(events.CART_UPDATED, events.cart_updated(owner))
         status, before, after = self._change_line(
             keys=[owner.key, TOUCHED, OUTBOX, ANALYTICS],
-            args=[variant_id, mode, quantity, available, int(sellable), now_ms(),
+            args=[variant_id, mode, quantity, available, int(sellable), self.outbox.now_ms(),
                   self.settings.ttl_s, self.settings.max_lines, self.settings.analytics_maxlen,
                   owner.cart_id, owner.user_id or "", added, removed, updated])
         return status, int(before), int(after)
@@ -85,8 +86,8 @@ class CartStore:
         """Empty a cart; returns how many lines it had."""
         updated = self.outbox.envelope(events.CART_UPDATED, events.cart_updated(owner))
         return int(self._clear(keys=[owner.key, TOUCHED, OUTBOX, ANALYTICS],
-                               args=[now_ms(), self.settings.analytics_maxlen, owner.cart_id,
-                                     owner.user_id or "", updated]))
+                               args=[self.outbox.now_ms(), self.settings.analytics_maxlen,
+                                     owner.cart_id, owner.user_id or "", updated]))
 
     def merge(self, guest, user, stock):
         """Fold the guest cart into the user's. `stock` maps each guest variant id to what may be
@@ -96,7 +97,7 @@ class CartStore:
                                        events.cart_updated(user, merged_from=guest.cart_id))
         reply = self._merge(
             keys=[guest.key, user.key, TOUCHED, OUTBOX, ANALYTICS],
-            args=[now_ms(), self.settings.ttl_s, self.settings.max_lines,
+            args=[self.outbox.now_ms(), self.settings.ttl_s, self.settings.max_lines,
                   self.settings.analytics_maxlen, user.cart_id, user.user_id,
                   json.dumps({str(v): n for v, n in stock.items()}), updated])
         if reply[0] == "retry":
@@ -121,7 +122,7 @@ class CartStore:
 
     def report_all_abandoned(self, now=None):
         """One pass of the abandonment scan; returns how many carts were reported."""
-        now = now or now_ms()
+        now = now or self.outbox.now_ms()  # the business clock (kit.demo_clock)
         cutoff = now - int(self.settings.abandon_after_s * 1000)
         reported = 0
         seen = set()

@@ -64,9 +64,10 @@ def sales_today(analytics_db):
     return (int(row.total_sales), int(row.order_count)) if row else (0, 0)
 
 
-def influx_sales(url, settings, since):
-    """(sum of amount, number of sales) InfluxDB holds since `since`."""
-    flux = (f'from(bucket: "{settings["bucket"]}") |> range(start: {since.isoformat()})'
+def influx_sales(url, settings, since, until=None):
+    """(sum of amount, number of sales) InfluxDB holds since `since` (and before `until`)."""
+    stop = f", stop: {until.isoformat()}" if until else ""
+    flux = (f'from(bucket: "{settings["bucket"]}") |> range(start: {since.isoformat()}{stop})'
             f' |> filter(fn: (r) => r._measurement == "sales")'
             f' |> group(columns: ["_field"]) |> sum()')
     with InfluxDBClient(url=url, token=settings["token"], org=settings["org"],

@@ -18,6 +18,9 @@ class Envelopes:
     def envelope(self, event_type, data):
         return json.dumps(make_envelope(event_type, "cart", data))
 
+    def now_ms(self):
+        return now_ms()
+
 
 @pytest.fixture
 def store(redis_db, platform):
