@@ -7,13 +7,17 @@ It moves the env's business clock (kit.demo_clock), so it runs after every other
 """
 from datetime import datetime, time, timedelta, timezone
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 
 from kit.demo_clock import SHIFT_KEY
 from services.analytics import traffic
 from services.analytics.timeseries import influx_settings
+from services.users.create_admin import create_admin
 from tests.analytics.helpers import influx_sales, pending_points, settled
+from tests.orders.helpers import Person
 from tests.support.harness import wait_for
 
 pytestmark = pytest.mark.runs_last
@@ -37,8 +41,18 @@ def day_views(analytics_db, dates):
     return {d: found.get(d, 0) for d in dates}
 
 
-def test_three_simulated_days_leave_three_days_of_history(config, products, staff, analytics_db,
-                                                          redis_db):
+@pytest.fixture
+def staff_now(config, rpc, shop):
+    """An admin signed in now: this story runs last, when the session's `staff` token (15 min)
+    may have expired."""
+    tag = uuid.uuid4().hex[:10]
+    email, password = f"admin-{tag}@example.com", f"pw-{tag}-admin"
+    user_id = create_admin(config, email, f"admin_{tag}", password)
+    return Person(user_id, "admin", email, rpc.users.login(email, password)["access_token"], shop)
+
+
+def test_three_simulated_days_leave_three_days_of_history(config, products, staff_now,
+                                                          analytics_db, redis_db):
     today = datetime.now(timezone.utc).date()
     dates = [today - timedelta(days=n) for n in (2, 1, 0)]
     influx = influx_settings(config)
@@ -62,7 +76,7 @@ def test_three_simulated_days_leave_three_days_of_history(config, products, staf
                     sales_before[d][1] + len(paid[d])) for d in dates}
     assert settled(lambda: day_sales(analytics_db, dates)) == expected
 
-    response = staff.call("GET", f"/api/analytics/metrics/sales_by_day?from={dates[0]}&to={today}")
+    response = staff_now.call("GET", f"/api/analytics/metrics/sales_by_day?from={dates[0]}&to={today}")
     assert response.status_code == 200, response.text
     assert {d["date"]: (d["total_sales"], d["order_count"]) for d in response.json()["days"]} == {d.isoformat(): expected[d] for d in dates}
 
