@@ -8,8 +8,9 @@ analytics:live               hash: day, sales_today, orders_today, avg_order_val
                              sales_this_minute, orders_this_minute, currency, version
 analytics:top:{board}:{day}  sorted set product_id → views | add_to_carts | purchases that day
 analytics:visitors           sorted set visitor (session or user) → last seen (epoch s)
-analytics:latency            list of "route|ms|epoch_ms" samples from the gateway, drained by the
-                             analytics service into InfluxDB (capped: a stalled drain drops old ones)
+analytics:latency            list of "route|count|sum_ms|max_ms|epoch_ms" samples from the gateway,
+                             one per worker, route and second; drained by the analytics service
+                             into InfluxDB (capped: a stalled drain drops old ones)
 online_users                 the users service's set of signed-in users online
 analytics:answers:gen        the rollups' generation: INCRed by the consumer after every batch it
                              commits (and by the InfluxDB flusher when it writes a late point)
@@ -73,6 +74,25 @@ def generation(redis):
 def store_answer(redis, kind, name, params, gen, answer):
     redis.set(f"{answer_key(kind, name, params)}:{gen}",
               json.dumps(answer, separators=(",", ":")), ex=ANSWER_TTL_S)
+
+
+def latency_sample(route, count, sum_ms, max_ms, second):
+    """One gateway worker's requests of `route` in the epoch second `second`, as pushed."""
+    return f"{route}|{count}|{sum_ms:.3f}|{max_ms:.3f}|{int(second) * 1000}"
+
+
+def parse_latency_sample(sample):
+    """(route, count, sum_ms, max_ms, epoch_ms) of a sample; the older one-request form
+    "route|ms|epoch_ms" (a gateway not yet upgraded) is a window of one. ValueError if neither."""
+    parts = sample.rsplit("|", 4)
+    if len(parts) == 5:
+        route, count, sum_ms, max_ms, at_ms = parts
+        count = int(count)
+        if count < 1:
+            raise ValueError(f"latency window of {count} requests")
+        return route, count, float(sum_ms), float(max_ms), int(at_ms)
+    route, ms, at_ms = sample.rsplit("|", 2)
+    return route, 1, float(ms), float(ms), int(at_ms)
 
 
 def top_key(board, day):

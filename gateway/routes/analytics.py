@@ -12,10 +12,10 @@ range_too_long, batch_too_large, validation_failed). Client events are limited p
 and per client address (ANALYTICS.events_per_minute, counted in events, in Redis) and a
 signed-in sender's user id comes from their token, never from the body.
 
-Every request's latency is sampled here too (an app-wide hook of this blueprint): a bounded
-per-process buffer pushed to Redis about once a second by a background greenlet, which the analytics service turns into
-InfluxDB points; a request never waits on InfluxDB or Redis for it (a list append), and a
-Redis hiccup only drops samples.
+Every request's latency is recorded here too (an app-wide hook of this blueprint): folded per
+route and second in the process (count, sum, max) and pushed to Redis about once a second by a
+background greenlet, which the analytics service turns into InfluxDB points; a request never
+waits on InfluxDB or Redis for it, and a Redis hiccup only drops samples.
 
 GET /metrics/<name> is served from the answer the analytics service stored in Redis for the
 current rollup generation (kit/analytics_live) when there is one: one Redis round trip, no RPC,
@@ -123,21 +123,32 @@ def _limit(session_id, count):
                                "retry_after_s": math.ceil(WINDOW_S - now % WINDOW_S)})
 
 
-# ---- request latency samples ---------------------------------------------------------------
+# ---- request latencies, per route and second ---------------------------------------------------
 
-class LatencySamples:
-    """This process's samples waiting for Redis: at most `cap`, pushed every `every_s` from a
-    background greenlet, so no request ever waits on Redis for them (a request pays an append)."""
+class LatencyWindows:
+    """This process's request latencies folded per route and second (count, sum, max): one
+    sample per route-second goes to Redis, not one per request, so the analytics service
+    writes a point per route-second whatever the request rate (at 1,000 req/s per-request
+    samples cost it a fifth of a core and its PostgreSQL a tenth). Pushed every `every_s`
+    from a background greenlet; a request pays a dict update and never waits on Redis. At
+    most `cap` route-seconds wait (Redis away), then new ones are dropped."""
 
     def __init__(self, every_s=1.0, cap=5000):
         self.every_s, self.cap = every_s, cap
-        self.samples = []
+        self.windows = {}
         self.flushed_at = time.monotonic()
         self.flushing = False
 
     def add(self, route, ms):
-        if len(self.samples) < self.cap:
-            self.samples.append(f"{route}|{ms:.3f}|{int(time.time() * 1000)}")
+        key = (route, int(time.time()))
+        window = self.windows.get(key)
+        if window is not None:
+            window[0] += 1
+            window[1] += ms
+            if ms > window[2]:
+                window[2] = ms
+        elif len(self.windows) < self.cap:
+            self.windows[key] = [1, ms, ms]
         if not self.flushing and time.monotonic() - self.flushed_at >= self.every_s:
             self.flushing = True
             self.flushed_at = time.monotonic()
@@ -146,7 +157,9 @@ class LatencySamples:
             threading.Thread(target=self.flush, args=(redis_client(),), daemon=True).start()
 
     def flush(self, client):
-        samples, self.samples = self.samples, []
+        windows, self.windows = self.windows, {}
+        samples = [analytics_live.latency_sample(route, count, total, peak, second)
+                   for (route, second), (count, total, peak) in windows.items()]
         try:
             if samples:
                 pipe = client.pipeline(transaction=False)
@@ -159,7 +172,7 @@ class LatencySamples:
             self.flushing = False
 
 
-SAMPLES = LatencySamples()
+SAMPLES = LatencyWindows()
 
 
 @bp.before_app_request

@@ -76,5 +76,9 @@ def conversion(event_id, occurred_at, stage):
     return line("conversions", occurred_at, event_id, {"count": 1}, {"stage": stage})
 
 
-def latency(event_id, occurred_at, route, ms):
-    return line("latency", occurred_at, event_id, {"ms": float(ms)}, {"route": route})
+def latency(event_id, occurred_at, route, count, sum_ms, max_ms):
+    """`count` requests of `route` in one gateway worker's second: the series' mean is
+    sum(sum_ms) / sum(count), so a busy second weighs what its requests weigh."""
+    return line("latency", occurred_at, event_id,
+                {"count": int(count), "sum_ms": float(sum_ms), "max_ms": float(max_ms)},
+                {"route": route})

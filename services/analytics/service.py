@@ -83,14 +83,15 @@ class AnalyticsService(service_base.SqlService):
 
     @timer(interval=LATENCY_DRAIN_S)
     def record_latencies(self):
-        """The gateway's request latencies (a Redis list) become InfluxDB points."""
+        """The gateway's request latencies (a Redis list of per-worker route-seconds) become
+        InfluxDB points, one a sample."""
         samples = self.redis.lpop(analytics_live.LATENCY, LATENCY_BATCH) or []
         lines = []
         for sample in samples:
             try:
-                route, ms, at_ms = sample.rsplit("|", 2)
-                at = datetime.fromtimestamp(int(at_ms) / 1000, timezone.utc)
-                lines.append(points.latency(uuid.uuid4(), at, route, float(ms)))
+                route, count, sum_ms, max_ms, at_ms = analytics_live.parse_latency_sample(sample)
+                at = datetime.fromtimestamp(at_ms / 1000, timezone.utc)
+                lines.append(points.latency(uuid.uuid4(), at, route, count, sum_ms, max_ms))
             except ValueError:
                 log.warning("skipping malformed latency sample %r", sample[:100])
         if lines:

@@ -42,7 +42,8 @@ SERIES = {
     "page_views": ("page_views", "count", "sum"),
     "add_to_cart": ("add_to_cart", "count", "sum"),
     "conversions": ("conversions", "count", "sum"),
-    "latency_ms": ("latency", "ms", "mean"),
+    # a mean weighted by requests: sum of sum_ms over sum of count (points are route-seconds)
+    "latency_ms": ("latency", ("sum_ms", "count"), "ratio"),
 }
 EVERY_S = {"1m": 60, "5m": 300, "1h": 3600, "1d": 86400}
 
@@ -204,49 +205,63 @@ class TimeSeriesWriter:
 
     def _query_series(self, metric, start, stop, every):
         measurement, field, agg = SERIES[metric]
-        flux = (
-            f'from(bucket: "{self.s["query_bucket"]}")'
-            f' |> range(start: {_rfc(start)}, stop: {_rfc(stop)})'
-            f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
-            f' |> group()'
-            f' |> aggregateWindow(every: {every}, fn: {agg}, createEmpty: false, timeSrc: "_start")'
-        )
-        try:
-            tables = self.query_api.query(flux, org=self.s["org"])
-        except Exception as exc:
-            raise Unavailable("timeseries_unavailable",
-                                     "The time-series store is not answering; try again shortly.",
-                                     {"reason": type(exc).__name__})
-        points = []
-        for table in tables:
-            for record in table.records:
-                value = record.get_value()
-                points.append({"time": record.get_time().isoformat(),
-                               "value": value if agg == "mean" else int(value or 0)})
-        return points
+        window = f'aggregateWindow(every: {every}, fn: {"sum" if agg == "ratio" else agg}, ' \
+                 f'createEmpty: false, timeSrc: "_start")'
+        tables = self._flux(measurement, field, start, stop, window)
+        if agg == "ratio":
+            return _ratio_points(tables, *field)
+        return [{"time": r.get_time().isoformat(),
+                 "value": r.get_value() if agg == "mean" else int(r.get_value() or 0)}
+                for table in tables for r in table.records]
 
     def total(self, metric, start, stop):
         """One number over [start, stop): the sum (or mean) of the metric's field."""
         measurement, field, agg = SERIES[metric]
+        tables = self._flux(measurement, field, start, stop,
+                            "sum()" if agg == "ratio" else f"{agg}()")
+        if agg == "ratio":
+            values = {r.values.get("_field"): r.get_value() for t in tables for r in t.records}
+            return values[field[0]] / values[field[1]] if values.get(field[1]) else 0
+        values = [r.get_value() for t in tables for r in t.records]
+        return values[0] if values else 0
+
+    def _flux(self, measurement, field, start, stop, then):
+        """The tables of `measurement`'s `field` (or of each of a pair of fields, a table a
+        field) over [start, stop), piped through `then`."""
+        if isinstance(field, tuple):
+            fields = " or ".join(f'r._field == "{name}"' for name in field)
+            group = 'group(columns: ["_field"])'
+        else:
+            fields, group = f'r._field == "{field}"', "group()"
         flux = (
             f'from(bucket: "{self.s["query_bucket"]}")'
             f' |> range(start: {_rfc(start)}, stop: {_rfc(stop)})'
-            f' |> filter(fn: (r) => r._measurement == "{measurement}" and r._field == "{field}")'
-            f' |> group() |> {agg}()'
+            f' |> filter(fn: (r) => r._measurement == "{measurement}" and ({fields}))'
+            f' |> {group} |> {then}'
         )
         try:
-            tables = self.query_api.query(flux, org=self.s["org"])
+            return self.query_api.query(flux, org=self.s["org"])
         except Exception as exc:
             raise Unavailable("timeseries_unavailable",
-                                     "The time-series store is not answering; try again shortly.",
-                                     {"reason": type(exc).__name__})
-        values = [r.get_value() for t in tables for r in t.records]
-        return values[0] if values else 0
+                              "The time-series store is not answering; try again shortly.",
+                              {"reason": type(exc).__name__})
 
     def status(self):
         """What /health and the staff API show: InfluxDB's state never fails the service."""
         return {"pending": self.pending(), "write_failures": self.failures,
                 "last_error": self.last_error}
+
+
+def _ratio_points(tables, numerator, denominator):
+    """Per window: the numerator field's sum over the denominator field's (windows without
+    any of the denominator are left out)."""
+    sums = {}
+    for table in tables:
+        for record in table.records:
+            sums.setdefault(record.get_time(), {})[record.values.get("_field")] = record.get_value()
+    return [{"time": at.isoformat(), "value": pair[numerator] / pair[denominator]}
+            for at, pair in sorted(sums.items())
+            if pair.get(denominator) and pair.get(numerator) is not None]
 
 
 def _rfc(value):

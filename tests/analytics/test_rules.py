@@ -21,8 +21,10 @@ def test_one_events_point_is_the_same_point_every_time_and_two_events_never_coll
 
 @pytest.mark.parametrize("measurement, fields, tags", [
     ("sales", {"amount": 149950, "orders": 1}, {"currency": "INR"}),
-    ("latency", {"ms": 12.5}, {"route": "GET /api/products/<int:id>,x=y"}),
-    ("latency", {"ms": 3.0}, {"route": "tab\tback\\slash", "empty": "", "none": None}),
+    ("latency", {"count": 3, "sum_ms": 12.5, "max_ms": 7.0},
+     {"route": "GET /api/products/<int:id>,x=y"}),
+    ("latency", {"count": 1, "sum_ms": 3.0, "max_ms": 3.0},
+     {"route": "tab\tback\\slash", "empty": "", "none": None}),
     ("add_to_cart", {"quantity": 2, "count": 1}, None),
     ("note", {"text": 'say "hi" \\ bye', "ok": True}, {"b": "2", "a": "1"}),
 ])

@@ -1,8 +1,12 @@
 """Stories of the sales figures: thirty shoppers check out through the gateway, and the
 analytics service's figures for today match what orders_db says was paid, to the paisa, in
 PostgreSQL, through the staff API and in InfluxDB."""
+import random
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
+from kit import analytics_live
 from services.analytics.timeseries import influx_settings
 from tests.analytics.helpers import (checkouts, influx_sales, paid_orders, sales_today,
                                      settled)
@@ -81,3 +85,33 @@ def test_the_gateways_request_latencies_become_a_series(staff):
 
     points = wait_for(latency_points, timeout=20, message="request latencies in InfluxDB")
     assert all(p["value"] > 0 for p in points)
+
+
+def test_latency_ms_weighs_each_second_by_its_requests(staff, redis_db):
+    """The gateway pushes one sample per worker, route and second; the series' mean is over
+    requests: 1×10 ms, 3 requests summing 30 ms and an older one-request sample of 50 ms are
+    (10+30+50)/5 = 18 ms, not the 23.3 ms mean of the three samples. A past minute of its own
+    (random, in 2025) so no live request joins it."""
+    minute = datetime(2025, 1, 1, tzinfo=timezone.utc) + timedelta(
+        minutes=random.randrange(365 * 24 * 60))
+    at_ms = int(minute.timestamp() * 1000)
+    redis_db.rpush(analytics_live.LATENCY,
+                   analytics_live.latency_sample("GET /story", 1, 10.0, 10.0, at_ms // 1000),
+                   analytics_live.latency_sample("GET /story", 3, 30.0, 20.0, at_ms // 1000 + 7),
+                   f"GET /story|50.0|{at_ms + 20_000}")
+    start = minute.strftime("%Y-%m-%dT%H:%M:%SZ")
+    stop = (minute + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    seen = []
+
+    def the_minute():  # the three may be flushed in two batches: wait for all of them
+        response = staff.call(
+            "GET", f"/api/analytics/series/latency_ms?start={start}&stop={stop}&every=1m")
+        assert response.status_code == 200, response.text
+        seen.append([p["value"] for p in response.json()["points"]])
+        return seen[-1] == [pytest.approx(18.0)]
+
+    try:
+        wait_for(the_minute, timeout=20)
+    except AssertionError:
+        raise AssertionError(f"the story's minute: saw {seen[-3:]}, want [18.0]") from None
