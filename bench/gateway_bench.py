@@ -12,8 +12,9 @@ Any other users replica running in the test vhost shares the RPC queue, so the u
 then undercounts. Prints figures, asserts nothing.
 
 /health is the raw-gateway baseline (no Redis, no RPC). /api/users/me is the full path of a
-signed-in read: per-IP rate-limit INCR, token check plus one revoked-session GET in Redis, one
-pooled nameko RPC, and the users service's database read. The request limit is raised for the
+signed-in read: per-IP rate-limit INCR, token check, the revoked-session check and the account's
+cache entry (kit/me_cache) in that one Redis round trip; after the first request the entry is
+current, so the users service is not asked (its CPU column shows whether it was). The request limit is raised for the
 run so the limiter counts but never trips.
 """
 import argparse

@@ -12,16 +12,13 @@ from kit.schemas import load
 from kit import service_base
 from kit.tokens import revoked_session_key
 from services.users import accounts, social
+from services.users.me_cache import MeCache
 from services.users.models import User, UserActivity
 from services.users.presenters import activity, private_user, public_user
 from services.users.schemas import (LoginSchema, PageSchema, ProfileUpdateSchema,
                                     RegisterSchema)
 
 ONLINE_USERS = "online_users"
-
-
-def user_cache_key(user_id):
-    return f"user:{user_id}"
 
 
 def record_activity(session, outbox, user_id, activity_type, data=None):
@@ -38,6 +35,7 @@ class UsersService(service_base.SqlService):
 
     # db, outbox: service_base.SqlService
     redis = Redis()
+    me_cache = MeCache()   # the gateway serves GET /api/users/me from it (kit/me_cache)
 
     @property
     def auth_config(self):
@@ -91,7 +89,10 @@ class UsersService(service_base.SqlService):
 
     @rpc
     def get_user(self, user_id):
-        return private_user(social.require_user(self.db.session, user_id))
+        stamp = self.me_cache.stamp(user_id)
+        account = private_user(social.require_user(self.db.session, user_id))
+        self.me_cache.store(user_id, stamp, account)
+        return account
 
     @rpc
     def get_public_profile(self, user_id, viewer_id=None):
@@ -122,9 +123,7 @@ class UsersService(service_base.SqlService):
                                                 for k, v in changes.items() if old[k] != v}})
             record_activity(session, self.outbox, user_id, "profile_updated",
                             {"fields": sorted(changes)})
-            result = private_user(user)
-        self.redis.delete(user_cache_key(user_id))
-        return result
+            return private_user(user)
 
     # --- follows and blocks -----------------------------------------------------------------
 
