@@ -1,7 +1,11 @@
 """Stories of GET /api/users/me served from the users service's cache entry (kit/me_cache),
 through a real gateway, users service and Redis: a repeat read is a hit, and no write of the
-account — through the gateway, through another RPC, or racing with readers — is ever hidden."""
+account — through the gateway, through another RPC, or racing with readers — is ever hidden.
+
+When the whole platform runs beside these stories, its consumers may read a new account
+(get_user) before the story does, so no story counts on its first read being a miss."""
 import threading
+import time
 
 import requests
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -17,10 +21,24 @@ def read(shopper):
     return response
 
 
+def settled(redis_db, key, quiet_s=1.5, timeout=20):
+    """Until the entry has stood unchanged for quiet_s: the platform's search indexer reads
+    (and so re-stores) a new account once its events arrive, which would replace a planted one."""
+    deadline = time.monotonic() + timeout
+    last = redis_db.get(key)
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = redis_db.get(key)
+        if now is not None and now == last:
+            return
+        last = now
+    raise AssertionError(f"{key} kept changing for {timeout} s")
+
+
 def test_a_repeat_read_of_my_account_is_a_cache_hit_with_the_same_body(api):
     asha = Shopper(api)
     first, second = read(asha), read(asha)
-    assert (first.headers["X-Cache"], second.headers["X-Cache"]) == ("miss", "hit")
+    assert second.headers["X-Cache"] == "hit"
     assert second.json() == first.json()
     assert second.json()["email"] == asha.account["email"]
 
@@ -44,19 +62,33 @@ def test_a_write_by_another_rpc_moves_the_generation_too(api):
     read(asha), read(asha)
     with ClusterRpcProxy(CONFIG, timeout=10) as cluster:
         cluster.users.set_presence(asha.id, True)
-    after = read(asha)
-    assert after.json()["is_online"] is True and after.headers["X-Cache"] == "miss"
+    assert read(asha).json()["is_online"] is True
+    again = read(asha)
+    assert again.headers["X-Cache"] == "hit" and again.json()["is_online"] is True
 
 
-def test_entries_of_an_earlier_epoch_are_never_served(api, redis_db):
-    """A users process that starts moves the epoch: a database reset or restore hands ids out
-    again, and an entry made before it must not answer for the new account."""
+def test_only_an_entry_of_the_current_epoch_and_generation_is_served(api, redis_db):
+    """Entries written here with a body that is not the account's: one at the current epoch
+    and generation is served (the gateway really answers from the entry), one a generation
+    behind or from an earlier epoch (a users process started since: a database reset or
+    restore hands ids out again) never is."""
     asha = Shopper(api)
-    read(asha)
-    assert read(asha).headers["X-Cache"] == "hit"
-    redis_db.incr(me_cache.EPOCH)
-    assert read(asha).headers["X-Cache"] == "miss"
-    assert read(asha).headers["X-Cache"] == "hit"
+    account = read(asha).json()
+    settled(redis_db, me_cache.entry_key(asha.id))
+    epoch, gen = redis_db.mget(me_cache.EPOCH, me_cache.gen_key(asha.id))
+    epoch, gen = int(epoch), int(gen or 0)
+
+    def served_with(entry_epoch, entry_gen):
+        planted = {**account, "full_name": f"planted {entry_epoch}/{entry_gen}"}
+        redis_db.set(me_cache.entry_key(asha.id), me_cache.entry(entry_epoch, entry_gen, planted),
+                     ex=60)
+        return read(asha).json()["full_name"]
+
+    assert epoch >= 1
+    assert served_with(epoch, gen) == f"planted {epoch}/{gen}"
+    assert served_with(epoch, gen - 1) == account["full_name"]
+    assert served_with(epoch - 1, gen) == account["full_name"]
+    redis_db.delete(me_cache.entry_key(asha.id))
 
 
 def test_a_signed_out_session_is_refused_though_its_account_is_cached(api):
@@ -96,4 +128,5 @@ def test_readers_racing_every_edit_never_hide_it(api):
             reader.join(timeout=20)
     assert seen == [f"edit {n}" for n in range(20)]
     assert errors == []
+    read(asha)
     assert read(asha).headers["X-Cache"] == "hit"
